@@ -1,0 +1,3 @@
+"""pymcp: secure, fast MCP servers."""
+
+__all__: list[str] = []
