@@ -1,0 +1,226 @@
+"""`RedisStore`: the `Store` on Redis, so several worker processes share tasks and sessions.
+
+Layout (P = prefix, N = namespace, H = hash of the owner, in braces so one owner's keys share a cluster
+slot): `P:N:{H}:r:ID` record hash (each field JSON), `P:N:{H}:p:ID` payload, `P:N:{H}:l:ID` lease,
+`P:N:{H}:idx` newest-first index (sorted set by creation position), `P:N:{H}:seq` position counter,
+`P:events` the status channel. Records and payloads expire through Redis; compare-and-set and the
+event publish run in one Lua script, so an applied change is always announced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from pymcp.state.store import Page, StoreEvent, Transition
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import PubSub
+
+__all__ = ["RedisStore"]
+
+_CREATE = """
+local position = redis.call('INCR', KEYS[3])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], position, ARGV[2])
+for _, key in ipairs({KEYS[2], KEYS[3]}) do
+  if redis.call('PTTL', key) < tonumber(ARGV[1]) then redis.call('PEXPIRE', key, ARGV[1]) end
+end
+return position
+"""
+
+# KEYS: record, payload. ARGV: channel, event head, n, n allowed statuses, payload ('' = keep), fields...
+_TRANSITION = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return false end
+local n = tonumber(ARGV[3])
+local allowed = false
+for i = 4, 3 + n do
+  if ARGV[i] == status then allowed = true end
+end
+if allowed then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 5 + n))
+  local payload = ARGV[4 + n]
+  if payload ~= '' then
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl > 0 then redis.call('SET', KEYS[2], payload, 'PX', ttl)
+    else redis.call('SET', KEYS[2], payload) end
+  end
+end
+local fields = redis.call('HGETALL', KEYS[1])
+if allowed then
+  local parts = {}
+  for i = 1, #fields, 2 do parts[#parts + 1] = cjson.encode(fields[i]) .. ':' .. fields[i + 1] end
+  redis.call('PUBLISH', ARGV[1], ARGV[2] .. '{' .. table.concat(parts, ',') .. '}}')
+end
+return {allowed and 1 or 0, fields}
+"""
+
+
+def _fields(record: Mapping[str, Any]) -> list[bytes | str]:
+    flat: list[bytes | str] = []
+    for name, value in record.items():
+        flat += [name, orjson.dumps(value)]
+    return flat
+
+
+def _text(value: bytes | str) -> str:
+    # Clients made with `decode_responses=True` reply with str, others with bytes.
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _record(fields: Mapping[bytes | str, bytes | str]) -> dict[str, Any]:
+    return {_text(name): orjson.loads(value) for name, value in fields.items()}
+
+
+class _RedisSubscription:
+    def __init__(self, pubsub: PubSub) -> None:
+        self._pubsub = pubsub
+
+    async def get(self) -> StoreEvent:
+        while True:
+            message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            if message is not None and message["type"] == "message":
+                data = orjson.loads(message["data"])
+                return StoreEvent(data["n"], data["o"], data["i"], data["r"])
+
+    async def aclose(self) -> None:
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+class RedisStore:
+    """The shared store. `target` is a `redis://` URL or a `redis.asyncio.Redis` client."""
+
+    def __init__(self, target: str | Redis, *, prefix: str = "pymcp") -> None:
+        from redis.asyncio import Redis  # lazily: redis is an optional dependency
+
+        # Any: redis-py's reply types are unions of every RESP shape; replies are checked where used.
+        self._client: Any
+        if isinstance(target, str):
+            self._client = Redis.from_url(target)
+            self._owns_client = True
+        else:
+            self._client = target
+            self._owns_client = False
+        self._prefix = prefix
+        self._channel = f"{prefix}:events"
+        self._create = self._client.register_script(_CREATE)
+        self._transition = self._client.register_script(_TRANSITION)
+
+    @property
+    def client(self) -> Redis:
+        client: Redis = self._client
+        return client
+
+    def _key(self, namespace: str, owner: str, kind: str, record_id: str = "") -> str:
+        owner_hash = hashlib.sha256(owner.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return f"{self._prefix}:{namespace}:{{{owner_hash}}}:{kind}{record_id}"
+
+    async def create(
+        self, namespace: str, owner: str, record_id: str, record: Mapping[str, Any], *, ttl_ms: int
+    ) -> None:
+        keys = [
+            self._key(namespace, owner, "r:", record_id),
+            self._key(namespace, owner, "idx"),
+            self._key(namespace, owner, "seq"),
+        ]
+        await self._create(keys=keys, args=[ttl_ms, record_id, *_fields(record)])
+
+    async def get(self, namespace: str, owner: str, record_id: str) -> dict[str, Any] | None:
+        fields = await self._client.hgetall(self._key(namespace, owner, "r:", record_id))
+        return _record(fields) if fields else None
+
+    async def get_payload(self, namespace: str, owner: str, record_id: str) -> Any:
+        raw = await self._client.get(self._key(namespace, owner, "p:", record_id))
+        return orjson.loads(raw) if raw is not None else None
+
+    async def delete(self, namespace: str, owner: str, record_id: str) -> None:
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(
+                self._key(namespace, owner, "r:", record_id),
+                self._key(namespace, owner, "p:", record_id),
+                self._key(namespace, owner, "l:", record_id),
+            )
+            pipe.zrem(self._key(namespace, owner, "idx"), record_id)
+            await pipe.execute()
+
+    async def page(self, namespace: str, owner: str, *, before: int | None, limit: int) -> Page:
+        index = self._key(namespace, owner, "idx")
+        found: list[tuple[dict[str, Any], int]] = []
+        upper: str = "+inf" if before is None else f"({before}"
+        while len(found) <= limit:
+            batch = await self._client.zrevrangebyscore(
+                index, upper, "-inf", start=0, num=limit + 1, withscores=True
+            )
+            if not batch:
+                break
+            async with self._client.pipeline(transaction=False) as pipe:
+                for member, _ in batch:
+                    pipe.hgetall(self._key(namespace, owner, "r:", _text(member)))
+                rows = await pipe.execute()
+            stale = [member for (member, _), row in zip(batch, rows, strict=True) if not row]
+            if stale:
+                await self._client.zrem(index, *stale)  # expired records leave the index lazily
+            found += [(_record(row), int(score)) for (_, score), row in zip(batch, rows, strict=True) if row]
+            upper = f"({int(batch[-1][1])}"
+        more = len(found) > limit
+        found = found[:limit]
+        return Page([record for record, _ in found], found[-1][1] if more else None)
+
+    async def transition(
+        self,
+        namespace: str,
+        owner: str,
+        record_id: str,
+        changes: Mapping[str, Any],
+        *,
+        from_statuses: Collection[str],
+        payload: Any = None,
+    ) -> Transition:
+        head = orjson.dumps({"n": namespace, "o": owner, "i": record_id})[:-1] + b',"r":'
+        args: list[bytes | str | int] = [self._channel, head, len(from_statuses)]
+        args += [orjson.dumps(status) for status in sorted(from_statuses)]
+        args.append(orjson.dumps(payload) if payload is not None else b"")
+        args += _fields(changes)
+        keys = [self._key(namespace, owner, "r:", record_id), self._key(namespace, owner, "p:", record_id)]
+        reply = await self._transition(keys=keys, args=args)
+        if reply is None:
+            return Transition(False, None)
+        applied, flat = reply
+        return Transition(bool(applied), _record(dict(zip(flat[::2], flat[1::2], strict=True))))
+
+    async def claim(
+        self, namespace: str, owner: str, record_ids: Sequence[str], worker: str, *, lease_ms: int
+    ) -> None:
+        async with self._client.pipeline(transaction=False) as pipe:
+            for record_id in record_ids:
+                pipe.set(self._key(namespace, owner, "l:", record_id), worker, px=lease_ms)
+            await pipe.execute()
+
+    async def release(self, namespace: str, owner: str, record_id: str) -> None:
+        await self._client.delete(self._key(namespace, owner, "l:", record_id))
+
+    async def leased(self, namespace: str, owner: str, record_ids: Sequence[str]) -> set[str]:
+        if not record_ids:
+            return set()
+        holders = await self._client.mget([self._key(namespace, owner, "l:", rid) for rid in record_ids])
+        return {rid for rid, holder in zip(record_ids, holders, strict=True) if holder is not None}
+
+    async def subscribe(self) -> _RedisSubscription:
+        pubsub = self._client.pubsub()
+        await pubsub.subscribe(self._channel)
+        # Wait for the confirmation: from then on no published event can be missed.
+        while True:
+            message = await pubsub.get_message(timeout=None)
+            if message is not None and message["type"] == "subscribe":
+                return _RedisSubscription(pubsub)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()

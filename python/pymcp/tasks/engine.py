@@ -1,0 +1,625 @@
+"""Tasks (MCP 2025-11-25): task-augmented calls run in the background and are polled, listed, cancelled
+and collected through `tasks/*`.
+
+One engine per worker process; any number of engines may share one store (Redis). The record of a task
+lives in the store under its owner; the coroutine running it lives in the engine that created it, which
+holds a lease on it and renews it while it runs. Status changes travel as store events: they wake
+`tasks/result` waiters everywhere, carry `tasks/cancel` to the engine running the task, and feed
+`on_status` callbacks (for `notifications/tasks/status`). A task whose lease lapsed (its worker died) is
+marked `failed` by whichever engine next looks at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import threading
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from pymcp.errors import ErrorCode, MCPError
+from pymcp.state.store import MemoryStore, Store, StoreEvent, Subscription, TaskStore, Transition
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "RELATED_TASK_META_KEY",
+    "TERMINAL_STATUSES",
+    "CancellationToken",
+    "CancelledError",
+    "ProgressSink",
+    "StatusCallback",
+    "TaskContext",
+    "TaskEngine",
+    "TaskHandle",
+    "TaskStatus",
+]
+
+logger = logging.getLogger("pymcp.tasks")
+
+
+class TaskStatus(StrEnum):
+    """The MCP task statuses (members compare equal to their wire strings)."""
+
+    WORKING = "working"
+    INPUT_REQUIRED = "input_required"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+RELATED_TASK_META_KEY: Final = "io.modelcontextprotocol/related-task"
+ACTIVE_STATUSES: Final = frozenset({TaskStatus.WORKING.value, TaskStatus.INPUT_REQUIRED.value})
+TERMINAL_STATUSES: Final = frozenset(
+    {TaskStatus.COMPLETED.value, TaskStatus.FAILED.value, TaskStatus.CANCELLED.value}
+)
+
+ProgressSink = Callable[[float, float | None, str | None], Awaitable[None]]
+"""Sends one `notifications/progress` (progress, total, message) to the client that asked for progress."""
+StatusCallback = Callable[[dict[str, Any], str | None], Awaitable[None]]
+"""Receives (MCP Task object, session id of the creating request) on every status change."""
+
+_NAMESPACE: Final = "task"
+_CURSOR_PREFIX: Final = "t1:"
+_MESSAGE_ACCEPTED: Final = "Task accepted"
+_MESSAGE_CANCELLED: Final = "The task was cancelled by request."
+_MESSAGE_IS_ERROR: Final = "Tool execution returned isError=true"
+_MESSAGE_WORKER_LOST: Final = "the worker running this task stopped before it finished"
+_MESSAGE_SHUTDOWN: Final = "the server shut down before the task finished"
+_MESSAGE_INTERNAL: Final = "the task failed with an internal error"
+_MAX_TASK_ID_LENGTH: Final = 128  # ours are 36-character UUIDs; longer ids cannot exist
+
+
+class CancelledError(Exception):
+    """Raised by `CancellationToken.check_cancelled` (and by `TaskHandle` calls) once a task is cancelled."""
+
+
+class CancellationToken:
+    """Tells tool code its task was cancelled; safe to poll from worker threads (`is_cancelled`)."""
+
+    def __init__(self) -> None:
+        self._flag = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+
+    def cancel(self) -> None:
+        self._flag.set()
+        if self._loop is not None and self._event is not None:
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    def is_cancelled(self) -> bool:
+        return self._flag.is_set()
+
+    def check_cancelled(self) -> None:
+        if self._flag.is_set():
+            raise CancelledError("the task was cancelled")
+
+    async def wait(self) -> None:
+        """Return once the task is cancelled."""
+        if self._event is None:
+            self._loop = asyncio.get_running_loop()
+            self._event = asyncio.Event()
+        if self._flag.is_set():
+            return
+        await self._event.wait()
+
+
+class TaskHandle:
+    """Given to the code a task runs (tools get it as `task_context`)."""
+
+    def __init__(
+        self,
+        engine: TaskEngine,
+        owner: str,
+        task_id: str,
+        session_id: str | None,
+        progress: ProgressSink | None,
+    ) -> None:
+        self.task_id = task_id
+        self.session_id = session_id
+        self.cancel_token = CancellationToken()
+        self._engine = engine
+        self._owner = owner
+        self._progress = progress
+        self._last_progress: tuple[float, float | None] | None = None
+
+    async def set_working(self, message: str | None = None) -> None:
+        await self._move("working", message)
+
+    async def require_input(self, message: str | None = None) -> None:
+        await self._move("input_required", message)
+
+    async def send_progress(
+        self, current: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """Report progress; a no-op unless the client asked for progress on the call that created the task."""
+        if self._progress is None:
+            return
+        self._last_progress = (current, total)
+        await self._progress(current, total, message)
+
+    async def finish_progress(self, message: str | None = None) -> None:
+        """Report the final step (progress = total) unless it was already sent: progress must increase."""
+        if self._last_progress is None:
+            return
+        current, total = self._last_progress
+        if total is not None and current != total:
+            await self.send_progress(total, total, message)
+
+    async def _move(self, status: str, message: str | None) -> None:
+        change = await self._engine._transition(self._owner, self.task_id, status, message, ACTIVE_STATUSES)
+        if not change.applied:
+            # The task is over (cancelled, failed elsewhere or expired): stop the code that runs it.
+            self.cancel_token.cancel()
+            raise CancelledError("the task is no longer running")
+
+
+TaskContext = TaskHandle
+"""The 0.3.0 name of the object tools receive as `task_context`."""
+
+
+@dataclass
+class _Running:
+    owner: str
+    handle: TaskHandle
+    job: asyncio.Task[None]
+    expiry: asyncio.TimerHandle
+
+
+_Records = list[dict[str, Any]]
+
+
+def _timestamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _seconds_to_expiry(record: Mapping[str, Any]) -> float:
+    created = datetime.fromisoformat(record["createdAt"])
+    ttl_seconds = float(record["ttl"]) / 1000
+    return created.timestamp() + ttl_seconds - datetime.now(UTC).timestamp()
+
+
+def _wire(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The MCP `Task` object of a stored record."""
+    task = {
+        "taskId": record["taskId"],
+        "status": record["status"],
+        "createdAt": record["createdAt"],
+        "lastUpdatedAt": record["lastUpdatedAt"],
+        "ttl": record["ttl"],
+        "pollInterval": record["pollInterval"],
+    }
+    if record.get("statusMessage") is not None:
+        task["statusMessage"] = record["statusMessage"]
+    return task
+
+
+def _not_found() -> MCPError:
+    # Unknown, expired and foreign tasks are indistinguishable on purpose.
+    return MCPError(ErrorCode.INVALID_PARAMS, "task not found")
+
+
+def _plausible_task_id(task_id: object) -> bool:
+    return isinstance(task_id, str) and 0 < len(task_id) <= _MAX_TASK_ID_LENGTH
+
+
+def _error_payload(code: int, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: object) -> int | None:
+    if cursor is None:
+        return None
+    invalid = MCPError(ErrorCode.INVALID_PARAMS, "invalid cursor")
+    if not isinstance(cursor, str) or not 0 < len(cursor) <= 64:
+        raise invalid
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except ValueError as exc:
+        raise invalid from exc
+    digits = text.removeprefix(_CURSOR_PREFIX)
+    if digits == text or not digits.isdigit() or not digits.isascii() or int(digits) < 1:
+        raise invalid
+    return int(digits)
+
+
+def _cancel_was_swallowed() -> bool:
+    """True when this task was cancelled but a client library turned the cancellation into another
+    error (redis-py does so when the connection drops while a read is being cancelled)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _shorten(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class TaskEngine:
+    """Creates, tracks and collects tasks; every method takes the owner (the caller's stable identity)."""
+
+    def __init__(
+        self,
+        store: TaskStore | None = None,
+        *,
+        default_ttl_ms: int = 3_600_000,
+        max_ttl_ms: int = 86_400_000,
+        poll_interval_ms: int = 1000,
+        page_size: int = 50,
+        lease_ms: int = 15_000,
+    ) -> None:
+        if page_size < 1 or lease_ms < 3 or max_ttl_ms < 0 or not 0 <= default_ttl_ms <= max_ttl_ms:
+            raise ValueError(
+                "`page_size` must be positive, `lease_ms` at least 3 and `default_ttl_ms` within `max_ttl_ms`"
+            )
+        self._owns_store = store is None
+        self._store: Store = store if store is not None else MemoryStore()
+        self._default_ttl_ms = default_ttl_ms
+        self._max_ttl_ms = max_ttl_ms
+        self._poll_interval_ms = poll_interval_ms
+        self._page_size = page_size
+        self._lease_ms = lease_ms
+        self.worker_id = uuid.uuid4().hex
+        self._running: dict[str, _Running] = {}
+        self._waiters: dict[tuple[str, str], set[asyncio.Event]] = {}
+        self._callbacks: list[StatusCallback] = []
+        self._start_lock = asyncio.Lock()
+        self._subscription: Subscription | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self._closed = False
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    def on_status(self, callback: StatusCallback) -> None:
+        """Call `callback(task, session_id)` on every status change of any task in the store.
+
+        With a shared store every engine sees every change: deliver only to sessions this worker holds.
+        Callbacks run one at a time, in order; keep them short (queue the notification).
+        """
+        self._callbacks.append(callback)
+
+    async def create(
+        self,
+        *,
+        owner: str,
+        session_id: str | None,
+        ttl_ms: int | None,
+        run: Callable[[TaskHandle], Awaitable[dict[str, Any]]],
+        progress: ProgressSink | None = None,
+    ) -> dict[str, Any]:
+        """Start `run` in the background and return the new task (status `working`) at once.
+
+        `run` returns the CallToolResult (`isError: true` → `failed`, result kept) or raises `MCPError`
+        (→ `failed`; `result` re-raises it). `progress` is the sink for `TaskHandle.send_progress`.
+        """
+        if not isinstance(owner, str) or not owner:
+            # An empty owner would pool every caller's tasks together: a server bug, never user input.
+            raise ValueError("`owner` must be a non-empty identity")
+        ttl = self._resolve_ttl(ttl_ms)
+        await self.start()
+        task_id = str(uuid.uuid4())
+        now = _timestamp()
+        record = {
+            "taskId": task_id,
+            "status": "working",
+            "statusMessage": _MESSAGE_ACCEPTED,
+            "createdAt": now,
+            "lastUpdatedAt": now,
+            "ttl": ttl,
+            "pollInterval": self._poll_interval_ms,
+            "sessionId": session_id,
+            "worker": self.worker_id,
+        }
+        # Lease first: no other engine may ever see this task without a live lease.
+        await self._store.claim(_NAMESPACE, owner, [task_id], self.worker_id, lease_ms=self._lease_ms)
+        await self._store.create(_NAMESPACE, owner, task_id, record, ttl_ms=max(ttl, 1))
+        handle = TaskHandle(self, owner, task_id, session_id, progress)
+        job = asyncio.create_task(self._execute(owner, handle, run), name=f"pymcp-task-{task_id}")
+        expiry = asyncio.get_running_loop().call_later(ttl / 1000, self._stop_local, task_id)
+        self._running[task_id] = _Running(owner, handle, job, expiry)
+        return _wire(record)
+
+    async def get(self, owner: str, task_id: str) -> dict[str, Any]:
+        return _wire(await self._lookup(owner, task_id))
+
+    async def list(self, owner: str, cursor: str | None) -> dict[str, Any]:
+        before = _decode_cursor(cursor)
+        await self.start()
+        page = await self._store.page(_NAMESPACE, owner, before=before, limit=self._page_size)
+        records = await self._settle_orphans(owner, page.records)
+        result: dict[str, Any] = {"tasks": [_wire(record) for record in records]}
+        if page.next_before is not None:
+            result["nextCursor"] = _encode_cursor(page.next_before)
+        return result
+
+    async def cancel(self, owner: str, task_id: str) -> dict[str, Any]:
+        await self.start()
+        if not _plausible_task_id(task_id):
+            raise _not_found()
+        change = await self._transition(owner, task_id, "cancelled", _MESSAGE_CANCELLED, ACTIVE_STATUSES)
+        if change.record is None:
+            raise _not_found()
+        if not change.applied:
+            status = change.record["status"]
+            raise MCPError(ErrorCode.INVALID_PARAMS, f"cannot cancel a task in terminal status `{status}`")
+        self._stop_local(task_id)
+        return _wire(change.record)
+
+    async def result(self, owner: str, task_id: str) -> dict[str, Any]:
+        """Wait until the task is terminal; return what the plain call would have returned (or raise it)."""
+        await self.start()
+        key = (owner, task_id)
+        while True:
+            wake = asyncio.Event()
+            self._waiters.setdefault(key, set()).add(wake)
+            try:
+                record = await self._lookup(owner, task_id)
+                if record["status"] in TERMINAL_STATUSES:
+                    return await self._outcome(owner, task_id, record)
+                # Woken by the task's next event; the timeout re-checks the worker's lease and expiry
+                # (neither announces itself).
+                timeout = min(self._lease_ms / 1000, _seconds_to_expiry(record) + 0.01)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), max(timeout, 0.01))
+            finally:
+                waiters = self._waiters.get(key)
+                if waiters is not None:
+                    waiters.discard(wake)
+                    if not waiters:
+                        del self._waiters[key]
+
+    async def aclose(self) -> None:
+        """Fail the tasks still running here (the server is going away), then stop listening."""
+        if self._closed:
+            return
+        self._closed = True
+        jobs = [running.job for running in self._running.values()]
+        for task_id, running in list(self._running.items()):
+            with contextlib.suppress(Exception):
+                await self._transition(
+                    running.owner,
+                    task_id,
+                    "failed",
+                    _MESSAGE_SHUTDOWN,
+                    ACTIVE_STATUSES,
+                    payload=_error_payload(ErrorCode.INTERNAL_ERROR, _MESSAGE_SHUTDOWN),
+                )
+            self._stop_local(task_id)
+        await asyncio.gather(*jobs, return_exceptions=True)
+        for job in self._background:
+            job.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
+        if self._subscription is not None:
+            await self._subscription.aclose()
+            self._subscription = None
+        if self._owns_store:
+            await self._store.aclose()
+
+    async def start(self) -> None:
+        """Subscribe to store events and start the heartbeat (once; every method does it when needed).
+
+        Call it at server startup so `on_status` hears other workers' changes before the first request.
+        """
+        if self._background:
+            return
+        if self._closed:
+            raise MCPError(ErrorCode.INTERNAL_ERROR, "the task engine is closed")
+        async with self._start_lock:
+            if self._background:
+                return
+            self._subscription = await self._store.subscribe()
+            self._background = [
+                asyncio.create_task(self._listen(), name="pymcp-tasks-listen"),
+                asyncio.create_task(self._heartbeat(), name="pymcp-tasks-heartbeat"),
+            ]
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _resolve_ttl(self, ttl_ms: object) -> int:
+        if ttl_ms is None:
+            return self._default_ttl_ms
+        if isinstance(ttl_ms, float) and ttl_ms.is_integer():
+            ttl_ms = int(ttl_ms)
+        if isinstance(ttl_ms, bool) or not isinstance(ttl_ms, int) or ttl_ms < 0:
+            raise MCPError(
+                ErrorCode.INVALID_PARAMS,
+                f"task `ttl` must be a non-negative integer of milliseconds, got `{_shorten(ttl_ms)}`",
+            )
+        return min(ttl_ms, self._max_ttl_ms)
+
+    async def _execute(
+        self, owner: str, handle: TaskHandle, run: Callable[[TaskHandle], Awaitable[dict[str, Any]]]
+    ) -> None:
+        task_id = handle.task_id
+        try:
+            status, message, payload = await self._run_to_outcome(handle, run)
+        finally:
+            # When cancelled (tasks/cancel, expiry, terminal elsewhere, shutdown), whoever cancelled
+            # has already settled the record.
+            self._forget(task_id)
+        with contextlib.suppress(Exception):
+            await self._transition(owner, task_id, status, message, ACTIVE_STATUSES, payload=payload)
+        with contextlib.suppress(Exception):
+            await self._store.release(_NAMESPACE, owner, task_id)
+
+    @staticmethod
+    async def _run_to_outcome(
+        handle: TaskHandle, run: Callable[[TaskHandle], Awaitable[dict[str, Any]]]
+    ) -> tuple[str, str, dict[str, Any] | None]:
+        try:
+            result: object = await run(handle)
+        except MCPError as exc:
+            return "failed", exc.message, {"error": exc.to_error()}
+        except CancelledError:
+            return "cancelled", "the task was cancelled", None
+        except Exception:
+            logger.exception("task %s failed", handle.task_id)
+            return "failed", _MESSAGE_INTERNAL, _error_payload(ErrorCode.INTERNAL_ERROR, _MESSAGE_INTERNAL)
+        if not isinstance(result, dict):
+            message = f"the task returned `{type(result).__name__}` instead of a result object"
+            return "failed", message, _error_payload(ErrorCode.INTERNAL_ERROR, message)
+        if result.get("isError") is True:
+            return "failed", _MESSAGE_IS_ERROR, {"result": result}
+        return "completed", "", {"result": result}
+
+    def _forget(self, task_id: str) -> None:
+        running = self._running.pop(task_id, None)
+        if running is not None:
+            running.expiry.cancel()
+
+    def _stop_local(self, task_id: str) -> None:
+        """Cancel the coroutine running `task_id` here, if any (cancel, expiry, terminal elsewhere)."""
+        running = self._running.pop(task_id, None)
+        if running is not None:
+            running.expiry.cancel()
+            running.handle.cancel_token.cancel()
+            running.job.cancel()
+
+    async def _transition(
+        self,
+        owner: str,
+        task_id: str,
+        status: str,
+        message: str | None,
+        from_statuses: Iterable[str],
+        *,
+        payload: dict[str, Any] | None = None,
+    ) -> Transition:
+        changes = {"status": status, "statusMessage": message or None, "lastUpdatedAt": _timestamp()}
+        return await self._store.transition(
+            _NAMESPACE, owner, task_id, changes, from_statuses=frozenset(from_statuses), payload=payload
+        )
+
+    async def _lookup(self, owner: str, task_id: str) -> dict[str, Any]:
+        await self.start()
+        if not _plausible_task_id(task_id):
+            raise _not_found()
+        record = await self._store.get(_NAMESPACE, owner, task_id)
+        settled = await self._settle_orphans(owner, [record] if record is not None else [])
+        if not settled:
+            raise _not_found()
+        return settled[0]
+
+    async def _settle_orphans(self, owner: str, records: _Records) -> _Records:
+        """Mark `failed` the active tasks whose worker's lease lapsed; drop records that vanished."""
+        suspects = [
+            r["taskId"]
+            for r in records
+            if r["status"] in ACTIVE_STATUSES and r["taskId"] not in self._running
+        ]
+        if not suspects:
+            return records
+        alive = await self._store.leased(_NAMESPACE, owner, suspects)
+        settled: _Records = []
+        for record in records:
+            task_id = record["taskId"]
+            if task_id in suspects and task_id not in alive:
+                change = await self._transition(
+                    owner,
+                    task_id,
+                    "failed",
+                    _MESSAGE_WORKER_LOST,
+                    ACTIVE_STATUSES,
+                    payload=_error_payload(ErrorCode.INTERNAL_ERROR, _MESSAGE_WORKER_LOST),
+                )
+                if change.record is None:
+                    continue
+                record = change.record
+            settled.append(record)
+        return settled
+
+    async def _outcome(self, owner: str, task_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        payload = await self._store.get_payload(_NAMESPACE, owner, task_id)
+        stored = payload.get("result") if isinstance(payload, dict) else None
+        if isinstance(stored, dict) and record["status"] != "cancelled":
+            result = dict(stored)
+            meta = result.get("_meta")
+            result["_meta"] = {
+                **(meta if isinstance(meta, dict) else {}),
+                RELATED_TASK_META_KEY: {"taskId": task_id},
+            }
+            return result
+        if record["status"] == "cancelled":
+            raise MCPError(ErrorCode.INVALID_REQUEST, "the task was cancelled")
+        error = payload.get("error") if isinstance(payload, dict) else None
+        if (
+            isinstance(error, dict)
+            and isinstance(error.get("code"), int)
+            and isinstance(error.get("message"), str)
+        ):
+            raise MCPError(error["code"], error["message"], error.get("data"))
+        raise MCPError(ErrorCode.INTERNAL_ERROR, record.get("statusMessage") or _MESSAGE_INTERNAL)
+
+    async def _listen(self) -> None:
+        while True:
+            subscription = self._subscription
+            if subscription is None:
+                return
+            try:
+                event = await subscription.get()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if _cancel_was_swallowed():
+                    return
+                # The store's connection dropped: waiters fall back to their lease-period re-checks.
+                logger.exception("task events interrupted; resubscribing")
+                await asyncio.sleep(1)
+                with contextlib.suppress(Exception):
+                    await subscription.aclose()
+                    self._subscription = await self._store.subscribe()
+                continue
+            if event.namespace == _NAMESPACE:
+                await self._dispatch(event)
+
+    async def _dispatch(self, event: StoreEvent) -> None:
+        for wake in self._waiters.get((event.owner, event.record_id), ()):
+            wake.set()
+        running = self._running.get(event.record_id)
+        if (
+            running is not None
+            and running.owner == event.owner
+            and event.record["status"] in TERMINAL_STATUSES
+        ):
+            self._stop_local(event.record_id)
+        task = _wire(event.record)
+        session_id = event.record.get("sessionId")
+        for callback in self._callbacks:
+            try:
+                await callback(dict(task), session_id)
+            except Exception:
+                logger.exception("task status callback failed")
+
+    async def _heartbeat(self) -> None:
+        """Renew the leases of the tasks running here, and stop those that ended elsewhere (a status
+        event can be lost while the store's connection is down)."""
+        while True:
+            await asyncio.sleep(self._lease_ms / 3000)
+            by_owner: dict[str, list[str]] = {}
+            for task_id, running in self._running.items():
+                by_owner.setdefault(running.owner, []).append(task_id)
+            for owner, task_ids in by_owner.items():
+                try:
+                    await self._store.claim(
+                        _NAMESPACE, owner, task_ids, self.worker_id, lease_ms=self._lease_ms
+                    )
+                    for task_id in task_ids:
+                        record = await self._store.get(_NAMESPACE, owner, task_id)
+                        if record is None or record["status"] in TERMINAL_STATUSES:
+                            self._stop_local(task_id)
+                except Exception:
+                    if _cancel_was_swallowed():
+                        return
+                    logger.exception("renewing task leases failed")
