@@ -1,0 +1,293 @@
+"""`create_app`: settings → registries → dispatcher → transport → security → a Starlette app."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pymcp.protocol.versions import versions_for_mode
+from pymcp.registry.manager import RegistryManager
+from pymcp.server.dispatch import Dispatcher
+from pymcp.server.session import SessionManager
+from pymcp.settings import MiddlewareConfig, ServerSettings
+from pymcp.transport.http import StreamableHTTP
+from pymcp.transport.stdio import serve_stdio
+
+__all__ = ["DEFAULT_LOG_FORMAT", "create_app", "run_http_server", "run_stdio_server"]
+
+DEFAULT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# create_app keyword → ServerSettings field
+_SERVER_KWARGS: dict[str, str] = {
+    "server_name": "name",
+    "server_version": "version",
+    "server_title": "title",
+    "server_description": "description",
+    "server_website_url": "website_url",
+    "server_icons": "icons",
+    "protocol_mode": "protocol_mode",
+    "protocol_versions": "protocol_versions",
+    "allowed_origins": "allowed_origins",
+    "max_request_bytes": "max_request_bytes",
+}
+_MIDDLEWARE_KWARGS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MiddlewareConfig))
+_MCP_HEADERS = [
+    "Accept",
+    "Authorization",
+    "Content-Type",
+    "Last-Event-ID",
+    "MCP-Protocol-Version",
+    "Mcp-Session-Id",
+]
+
+
+def _merge(current: Any, updates: Mapping[str, Any], what: str) -> Any:
+    """Apply keyword arguments to a settings dataclass: a field keeps its value when both agree, takes the
+    keyword when the dataclass left it at its default, and a real disagreement is a `TypeError`."""
+    defaults = type(current)()
+    changes: dict[str, Any] = {}
+    for name, value in updates.items():
+        present = getattr(current, name)
+        if present == value:
+            continue
+        if present != getattr(defaults, name):
+            raise TypeError(f"`{name}` is set differently by `{what}` and by a keyword argument; set it once")
+        changes[name] = value
+    return dataclasses.replace(current, **changes) if changes else current
+
+
+def _server_settings(settings: ServerSettings | None, kwargs: Mapping[str, Any]) -> ServerSettings:
+    updates = {_SERVER_KWARGS[key]: value for key, value in kwargs.items()}
+    if settings is None:
+        return ServerSettings(**updates)
+    if "protocol_mode" in updates and tuple(settings.protocol_versions or ()) == versions_for_mode(
+        settings.protocol_mode
+    ):
+        # The versions were derived from the old mode: let the new mode derive them again.
+        settings = dataclasses.replace(settings, protocol_versions=None, initializable_protocol_versions=None)
+    return _merge(settings, updates, "server_settings")  # type: ignore[no-any-return]
+
+
+def _middleware_config(config: MiddlewareConfig | None, kwargs: Mapping[str, Any]) -> MiddlewareConfig:
+    if config is None:
+        return MiddlewareConfig(**kwargs)
+    return _merge(config, kwargs, "middleware_config")  # type: ignore[no-any-return]
+
+
+class _Wrapped:
+    """Starlette middleware around an ASGI wrapper function (the security gate's `wrap`)."""
+
+    def __init__(self, app: ASGIApp, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
+        self.app = wrap(app)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def _cors(config: Mapping[str, Any]) -> Middleware:
+    options = dict(config)
+    origins = list(options.get("allow_origins", []))
+    credentials = bool(options.get("allow_credentials", False))
+    if credentials and ("*" in origins or options.get("allow_origin_regex")):
+        raise ValueError(
+            "cors: `allow_credentials` cannot be combined with `*` or a regex in `allow_origins`"
+        )
+    options["allow_origins"] = origins
+    options.setdefault("allow_methods", ["GET", "POST", "DELETE", "OPTIONS"])
+    options.setdefault("allow_headers", _MCP_HEADERS)
+    options["expose_headers"] = sorted(
+        {*options.get("expose_headers", []), "Mcp-Session-Id", "WWW-Authenticate"}
+    )
+    return Middleware(CORSMiddleware, **options)
+
+
+def _custom(entries: Sequence[Any]) -> list[Middleware]:
+    middleware: list[Middleware] = []
+    for entry in entries:
+        if isinstance(entry, Middleware):
+            middleware.append(entry)
+        elif isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], Mapping):
+            middleware.append(Middleware(entry[0], **entry[1]))
+        elif callable(entry):
+            middleware.append(Middleware(entry))
+        else:
+            raise TypeError(
+                f"custom middleware must be a class, a `(class, options)` pair or a `Middleware`: `{entry!r}`"
+            )
+    return middleware
+
+
+def _configure_logging(config: Mapping[str, Any] | None) -> None:
+    """Configure the `pymcp` logger only when asked; nothing is logged per request either way."""
+    if config is None:
+        return
+    package_logger = logging.getLogger("pymcp")
+    package_logger.setLevel(str(config.get("level", "INFO")).upper())
+    if not any(getattr(handler, "_pymcp", False) for handler in package_logger.handlers):
+        handler = logging.StreamHandler()
+        handler._pymcp = True  # type: ignore[attr-defined]
+        handler.setFormatter(logging.Formatter(str(config.get("format", DEFAULT_LOG_FORMAT))))
+        package_logger.addHandler(handler)
+
+
+def _security_gate(config: MiddlewareConfig) -> Any:
+    configured = (
+        config.authn is not None
+        or config.authz is not None
+        or config.require_authn
+        or config.oauth is not None
+    )
+    try:
+        from pymcp.security.gate import SecurityGate
+    except ImportError as error:
+        if configured:
+            raise ImportError("authentication/authorization needs `pymcp.security.gate`") from error
+        return None
+    return SecurityGate.from_config(
+        authn=config.authn,
+        authz=config.authz,
+        require_authn=config.require_authn,
+        auth_exempt_paths=config.auth_exempt_paths,
+        oauth=config.oauth,
+    )
+
+
+def _task_engine(settings: ServerSettings) -> Any:
+    """The engine behind `tasks/*`, when tasks are enabled and the tasks package is available."""
+    if not settings.capabilities.tasks_enabled:
+        return None
+    try:
+        from pymcp.tasks.engine import TaskEngine
+    except ImportError:
+        return None
+    return TaskEngine(page_size=settings.capabilities.list_page_size)
+
+
+def create_app(
+    middleware_config: MiddlewareConfig | None = None,
+    server_settings: ServerSettings | None = None,
+    **kwargs: Any,
+) -> Starlette:
+    """An ASGI app serving MCP at `/mcp` (Streamable HTTP) and a health document at `/`.
+
+    Keyword arguments are those of pymcp-kit 0.3.0 (server: `server_name`, `server_version`, `server_title`,
+    `server_description`, `server_website_url`, `server_icons`, `protocol_mode`, `protocol_versions`, plus
+    `allowed_origins` and `max_request_bytes`; middleware: the fields of `MiddlewareConfig`). They merge
+    with `server_settings` / `middleware_config`; an unknown or conflicting keyword is a `TypeError`.
+    The global registries are copied now: register later through `get_registry_manager(app)`.
+    """
+    unknown = sorted(key for key in kwargs if key not in _SERVER_KWARGS and key not in _MIDDLEWARE_KWARGS)
+    if unknown:
+        names = ", ".join(f"`{key}`" for key in unknown)
+        raise TypeError(f"create_app() got unexpected keyword argument(s): {names}")
+    settings = _server_settings(server_settings, {k: v for k, v in kwargs.items() if k in _SERVER_KWARGS})
+    config = _middleware_config(
+        middleware_config, {k: v for k, v in kwargs.items() if k in _MIDDLEWARE_KWARGS}
+    )
+    _configure_logging(config.logging)
+    gate = _security_gate(config)
+    registries = RegistryManager.snapshot_globals()
+    task_engine = _task_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if task_engine is not None:
+            await task_engine.start()
+        yield
+        # Ends open SSE streams so the server can stop.
+        sessions.close_all()
+        if task_engine is not None:
+            await task_engine.aclose()
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "server": settings.server_info(),
+                "transport": {"streamableHttp": "/mcp", "stdio": True},
+            }
+        )
+
+    middleware: list[Middleware] = _custom(config.custom or [])
+    if (config.compression or {}).get("enabled"):
+        middleware.append(
+            Middleware(GZipMiddleware, minimum_size=int((config.compression or {}).get("minimum_size", 500)))
+        )
+    if config.cors is not None:
+        middleware.append(_cors(config.cors))
+    if gate is not None:
+        middleware.append(Middleware(_Wrapped, wrap=gate.wrap))
+    app = Starlette(routes=[Route("/", health, methods=["GET"])], middleware=middleware, lifespan=lifespan)
+    dispatcher = Dispatcher(
+        app=app, settings=settings, registries=registries, gate=gate, task_engine=task_engine
+    )
+    sessions = SessionManager(
+        idle_seconds=settings.session_idle_timeout,
+        handshake_seconds=settings.session_handshake_timeout,
+        on_remove=dispatcher.forget,
+    )
+    app.router.routes.insert(0, Route("/mcp", StreamableHTTP(dispatcher, sessions, settings)))
+    app.state.server_settings = settings
+    app.state.middleware_config = config
+    app.state.registry_manager = registries
+    app.state.session_manager = sessions
+    app.state.dispatcher = dispatcher
+    app.state.task_engine = task_engine
+    app.state.security_gate = gate
+    return app
+
+
+def run_http_server(
+    app: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8088,
+    timeout_graceful_shutdown: int = 2,
+    **kwargs: Any,
+) -> None:
+    """Serve `app` with uvicorn. Binds 127.0.0.1 by default (0.3.0 bound every interface): pass
+    `host="0.0.0.0"` to accept remote clients, and then configure authentication and `allowed_origins`."""
+    kwargs.setdefault("log_level", "warning")
+    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=timeout_graceful_shutdown, **kwargs)
+
+
+def run_stdio_server(
+    app: Any, *, principal: Any = None, input_stream: Any = None, output_stream: Any = None
+) -> None:
+    """Serve `app` to one client over stdin/stdout (newline-delimited JSON-RPC) until end of input.
+
+    stdio has no authentication: `principal` declares who the caller is, and requests are authorized as it.
+    """
+    dispatcher = getattr(getattr(app, "state", None), "dispatcher", None)
+    if not isinstance(dispatcher, Dispatcher):
+        raise TypeError("run_stdio_server() needs an app made by `pymcp.create_app`")
+
+    async def serve() -> None:
+        try:
+            await serve_stdio(
+                dispatcher,
+                principal=principal,
+                input_stream=input_stream,
+                output_stream=output_stream,
+                max_line_bytes=dispatcher.settings.max_request_bytes,
+            )
+        finally:
+            engine = getattr(app.state, "task_engine", None)
+            if engine is not None:
+                await engine.aclose()
+
+    asyncio.run(serve())

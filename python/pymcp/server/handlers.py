@@ -1,0 +1,254 @@
+"""Request handlers: tools, prompts, resources, completion, logging, ping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pymcp.errors import ErrorCode, MCPError
+from pymcp.protocol.schema import InvalidArgument
+from pymcp.registry.resources import ResourceTemplateDefinition
+from pymcp.registry.tools import ToolDefinition, normalize_tool_result
+from pymcp.server.context import LOG_LEVELS, RequestContext
+from pymcp.server.pagination import page
+
+if TYPE_CHECKING:
+    from pymcp.server.dispatch import Call, Dispatcher, Handler
+
+__all__ = ["Handlers"]
+
+logger = logging.getLogger("pymcp.server")
+_MAX_COMPLETIONS = 100
+
+
+def _string(params: Mapping[str, Any], key: str) -> str:
+    value = params.get(key)
+    if not isinstance(value, str):
+        raise MCPError(ErrorCode.INVALID_PARAMS, f"`{key}` must be a string")
+    return value
+
+
+def _object(params: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = params.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MCPError(ErrorCode.INVALID_PARAMS, f"`{key}` must be an object")
+    return value
+
+
+async def _shielded(what: str, work: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """Run user code: an `MCPError` it raises is answered as is; anything else is logged and becomes
+    `-32603 "<what> failed"`, with no detail for the client."""
+    try:
+        return await work
+    except MCPError:
+        raise
+    except Exception:
+        logger.exception("%s failed", what)
+        raise MCPError(ErrorCode.INTERNAL_ERROR, f"{what} failed") from None
+
+
+def _tool_error(text: str) -> dict[str, Any]:
+    return {"isError": True, "content": [{"type": "text", "text": text}]}
+
+
+class Handlers:
+    """The handler of every method the server answers, bound to one dispatcher."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.registries = dispatcher.registries
+        self.capabilities = dispatcher.settings.capabilities
+        self.page_size = self.capabilities.list_page_size
+
+    def table(self) -> dict[str, Handler]:
+        table: dict[str, Handler] = {
+            "ping": self.ping,
+            "tools/list": self.list_tools,
+            "tools/call": self.call_tool,
+            "prompts/list": self.list_prompts,
+            "prompts/get": self.get_prompt,
+            "resources/list": self.list_resources,
+            "resources/templates/list": self.list_resource_templates,
+            "resources/read": self.read_resource,
+            "resources/subscribe": self.subscribe,
+            "resources/unsubscribe": self.unsubscribe,
+            "logging/setLevel": self.set_level,
+            "completion/complete": self.complete,
+        }
+        return table
+
+    def _list(
+        self, call: Call, method: str, kind: str, key: str, items: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        gate = self.dispatcher.gate
+        if gate is not None:
+            items = gate.filter_list(call.principal, method, items)
+        return page(kind, key, items, call.params.get("cursor"), self.page_size)
+
+    async def ping(self, call: Call) -> dict[str, Any]:
+        return {}
+
+    # -- tools ----------------------------------------------------------------------------------------------
+
+    async def list_tools(self, call: Call) -> dict[str, Any]:
+        return self._list(call, "tools/list", "tools", "tools", self.registries.tools.wire_items())
+
+    async def call_tool(self, call: Call) -> dict[str, Any]:
+        name = _string(call.params, "name")
+        arguments = _object(call.params, "arguments")
+        tool = self.registries.tools.get(name)
+        if tool is None:
+            raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown tool `{name}`")
+        tasks = self.dispatcher.tasks
+        if tasks is not None and tasks.serves(call.session):
+            if "task" in call.params:
+                return await tasks.call_tool(call, tool, arguments)
+            if tool.task_support == "required":
+                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"tool `{name}` must be called as a task")
+        return await self.run_tool(tool, arguments, call)
+
+    async def run_tool(
+        self, tool: ToolDefinition, arguments: dict[str, Any], call: Call, task_context: Any = None
+    ) -> dict[str, Any]:
+        """Check the arguments, run the tool and shape its `CallToolResult`."""
+        try:
+            checked = tool.check_arguments(arguments)
+        except InvalidArgument as error:
+            # SEP-1303: a tool execution error the model can read and correct, not a protocol error.
+            return _tool_error(f"invalid arguments: {error}")
+        if tool.injected:
+            self._inject(tool, checked, call, task_context)
+        try:
+            value = await tool.invoke(checked)
+        except MCPError:
+            raise
+        except Exception:
+            logger.exception("tool `%s` failed", tool.name)
+            return _tool_error(f"tool `{tool.name}` failed")
+        return normalize_tool_result(value, structured=tool.output_schema is not None)
+
+    def _inject(self, tool: ToolDefinition, arguments: dict[str, Any], call: Call, task_context: Any) -> None:
+        if "cancel_token" in tool.injected:
+            arguments["cancel_token"] = (
+                task_context.cancel_token if task_context is not None else call.cancel_token
+            )
+        if "task_context" in tool.injected:
+            arguments["task_context"] = task_context
+        if "request_context" in tool.injected:
+            arguments["request_context"] = self.request_context(call, task_context)
+
+    def request_context(self, call: Call, task_context: Any = None) -> RequestContext:
+        return RequestContext(
+            app=self.dispatcher.app,
+            session=call.session,
+            principal=call.principal,
+            request_id=call.request_id,
+            method=call.method,
+            params=call.params,
+            emit=call.emit,
+            cancel_token=call.cancel_token,
+            logging_enabled=self.capabilities.logging_enabled,
+            close_stream=call.close_stream,
+            task_context=task_context,
+        )
+
+    # -- prompts --------------------------------------------------------------------------------------------
+
+    async def list_prompts(self, call: Call) -> dict[str, Any]:
+        return self._list(call, "prompts/list", "prompts", "prompts", self.registries.prompts.wire_items())
+
+    async def get_prompt(self, call: Call) -> dict[str, Any]:
+        name = _string(call.params, "name")
+        arguments = _object(call.params, "arguments")
+        prompt = self.registries.prompts.get(name)
+        if prompt is None:
+            raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown prompt `{name}`")
+        return await _shielded(f"prompt `{name}`", prompt.render(arguments))
+
+    # -- resources ------------------------------------------------------------------------------------------
+
+    async def list_resources(self, call: Call) -> dict[str, Any]:
+        items = self.registries.resources.wire_items()
+        return self._list(call, "resources/list", "resources", "resources", items)
+
+    async def list_resource_templates(self, call: Call) -> dict[str, Any]:
+        items = self.registries.resources.templates.wire_items()
+        return self._list(call, "resources/templates/list", "templates", "resourceTemplates", items)
+
+    async def read_resource(self, call: Call) -> dict[str, Any]:
+        uri = _string(call.params, "uri")
+        found = self.registries.resources.resolve(uri)
+        if found is None:
+            raise MCPError(ErrorCode.RESOURCE_NOT_FOUND, f"resource not found: `{uri}`", {"uri": uri})
+        resource, values = found
+        if isinstance(resource, ResourceTemplateDefinition):
+            return await _shielded(f"reading resource `{uri}`", resource.read(uri, values))
+        return await _shielded(f"reading resource `{uri}`", resource.read(uri))
+
+    def _subscription_uris(self, call: Call) -> list[str]:
+        if not self.capabilities.resources_subscribe:
+            raise MCPError(ErrorCode.METHOD_NOT_FOUND, "resource subscriptions are not supported")
+        uri = _string(call.params, "uri")
+        if self.registries.resources.resolve(uri) is None:
+            raise MCPError(ErrorCode.RESOURCE_NOT_FOUND, f"resource not found: `{uri}`", {"uri": uri})
+        return [uri]
+
+    async def subscribe(self, call: Call) -> dict[str, Any]:
+        call.session.subscriptions.update(self._subscription_uris(call))
+        return {}
+
+    async def unsubscribe(self, call: Call) -> dict[str, Any]:
+        call.session.subscriptions.difference_update(self._subscription_uris(call))
+        return {}
+
+    # -- logging and completion -----------------------------------------------------------------------------
+
+    async def set_level(self, call: Call) -> dict[str, Any]:
+        if not self.capabilities.logging_enabled:
+            raise MCPError(ErrorCode.METHOD_NOT_FOUND, "logging is not supported")
+        level = _string(call.params, "level")
+        if level not in LOG_LEVELS:
+            raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown log level `{level}`")
+        call.session.log_level = level
+        return {}
+
+    async def complete(self, call: Call) -> dict[str, Any]:
+        if not self.capabilities.completions_enabled:
+            raise MCPError(ErrorCode.METHOD_NOT_FOUND, "completions are not supported")
+        ref = _object(call.params, "ref")
+        argument = _object(call.params, "argument")
+        name = _string(argument, "name")
+        value = _string(argument, "value")
+        candidates = self._completion_candidates(ref, name)
+        folded = value.casefold()
+        matches = [c for c in candidates if c.casefold().startswith(folded)] or [
+            c for c in candidates if folded in c.casefold()
+        ]
+        values = matches[:_MAX_COMPLETIONS]
+        return {
+            "completion": {"values": values, "total": len(matches), "hasMore": len(matches) > len(values)}
+        }
+
+    def _completion_candidates(self, ref: Mapping[str, Any], argument: str) -> list[str]:
+        kind = ref.get("type")
+        if kind == "ref/prompt":
+            prompt = self.registries.prompts.get(_string(ref, "name"))
+            if prompt is None:
+                raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown prompt `{ref.get('name')}`")
+            for arg in prompt.arguments:
+                if arg["name"] == argument:
+                    options = arg.get("completion") or (arg.get("schema") or {}).get("enum") or []
+                    return [str(option) for option in options]
+            return []
+        if kind == "ref/resource":
+            uri = _string(ref, "uri")
+            template = self.registries.resources.templates.get(uri)
+            if template is None:
+                raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown resource template `{uri}`")
+            spec = (template.variables or {}).get(argument) or {}
+            options = spec.get("completion", []) if isinstance(spec, Mapping) else spec
+            return [str(option) for option in options]
+        raise MCPError(ErrorCode.INVALID_PARAMS, "`ref.type` must be `ref/prompt` or `ref/resource`")

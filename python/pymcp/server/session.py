@@ -1,0 +1,238 @@
+"""Sessions and their event streams (resumable SSE history, bounded queues)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["EventStream", "Session", "SessionManager", "SessionState", "parse_event_id"]
+
+
+class SessionState(enum.Enum):
+    """Lifecycle of a session: `initialize` → `notifications/initialized` → ready."""
+
+    WAIT_INITIALIZED = "wait_initialized"
+    READY = "ready"
+
+
+def parse_event_id(event_id: str) -> tuple[str, int] | None:
+    """(stream id, sequence number) of an event id `<stream>-<seq>`, or None if it is not ours."""
+    stream_id, sep, seq = event_id.rpartition("-")
+    if not sep or not seq.isdigit():
+        return None
+    return stream_id, int(seq)
+
+
+class EventStream:
+    """One SSE stream of a session: numbered events, a bounded history for `Last-Event-ID`, and the
+    queue of the connection currently attached (if any).
+
+    Publishing never blocks: a connection that falls `queue_size` events behind is dropped and can
+    resume from the history.
+    """
+
+    __slots__ = ("delivered", "finished", "history", "id", "queue", "queue_size", "seq")
+
+    def __init__(self, stream_id: str, *, history_limit: int, queue_size: int) -> None:
+        self.id = stream_id
+        self.seq = 0
+        self.delivered = 0
+        self.history: deque[tuple[int, bytes]] = deque(maxlen=max(history_limit, 1))
+        self.queue: asyncio.Queue[tuple[int, bytes] | None] | None = None
+        self.queue_size = queue_size
+        self.finished = False
+
+    def record(self, data: bytes) -> tuple[int, bytes]:
+        """Number an event and keep it for replay; returns (seq, data)."""
+        self.seq += 1
+        event = (self.seq, data)
+        self.history.append(event)
+        return event
+
+    def frame(self, seq: int, data: bytes) -> bytes:
+        """The SSE frame of an event."""
+        return b"id: %s-%d\nevent: message\ndata: %s\n\n" % (self.id.encode(), seq, data)
+
+    def priming_frame(self, retry_ms: int) -> bytes:
+        """The first event of a stream: an id to resume from, the reconnection delay, and no data."""
+        return b"id: %s-%d\nretry: %d\ndata: \n\n" % (self.id.encode(), self.seq, retry_ms)
+
+    def publish(self, data: bytes) -> None:
+        """Record an event and hand it to the attached connection, if any."""
+        event = self.record(data)
+        if self.queue is not None:
+            try:
+                self.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                self.detach()
+
+    def attach(
+        self, after: int | None
+    ) -> tuple[asyncio.Queue[tuple[int, bytes] | None], list[tuple[int, bytes]]]:
+        """Attach a new connection; returns its queue and the events it must replay first
+        (those after `after`, or the ones never delivered when `after` is None)."""
+        self.detach()
+        start = self.delivered if after is None else after
+        backlog = [event for event in self.history if event[0] > start]
+        self.queue = asyncio.Queue(self.queue_size)
+        if self.finished:
+            self.queue.put_nowait(None)
+        return self.queue, backlog
+
+    def detach(self, queue: asyncio.Queue[tuple[int, bytes] | None] | None = None) -> None:
+        """Detach the connection (only `queue`'s, when given); it is told to stop."""
+        if self.queue is None or (queue is not None and queue is not self.queue):
+            return
+        old, self.queue = self.queue, None
+        with contextlib.suppress(asyncio.QueueFull):
+            old.put_nowait(None)
+
+    def finish(self) -> None:
+        """No more events: an attached connection closes after draining."""
+        self.finished = True
+        if self.queue is not None:
+            try:
+                self.queue.put_nowait(None)
+            except asyncio.QueueFull:
+                self.detach()
+
+
+class Session:
+    """What the server remembers about one client between requests."""
+
+    def __init__(
+        self,
+        session_id: str | None,
+        *,
+        owner: str | None,
+        protocol_version: str,
+        client_info: dict[str, Any],
+        client_capabilities: dict[str, Any],
+        history_limit: int,
+        queue_size: int,
+    ) -> None:
+        self.id = session_id
+        self.owner = owner
+        self.protocol_version = protocol_version
+        self.client_info = client_info
+        self.client_capabilities = client_capabilities
+        self.state = SessionState.WAIT_INITIALIZED
+        self.created_at = self.last_seen = time.monotonic()
+        self.log_level: str | None = None
+        self.subscriptions: set[str] = set()
+        self.in_flight: dict[str | int, Any] = {}
+        self.pending: dict[str | int, asyncio.Future[Any]] = {}
+        self.history_limit = history_limit
+        self.queue_size = queue_size
+        self.streams: dict[str, EventStream] = {}
+        self.standalone = EventStream("g", history_limit=history_limit, queue_size=queue_size)
+        self.streams["g"] = self.standalone
+        self._stream_counter = 0
+        self._request_counter = 0
+        self.closed = False
+
+    def new_stream(self) -> EventStream:
+        """A stream for one POST's SSE response; old finished streams are forgotten first."""
+        self._stream_counter += 1
+        stream = EventStream(
+            f"p{self._stream_counter}", history_limit=self.history_limit, queue_size=self.queue_size
+        )
+        finished = [key for key, old in self.streams.items() if old.finished]
+        for key in finished[: max(0, len(self.streams) - 32)]:
+            del self.streams[key]
+        self.streams[stream.id] = stream
+        return stream
+
+    def next_request_id(self) -> str:
+        """An id for a server→client request, unique within the session."""
+        self._request_counter += 1
+        return f"s{self._request_counter}"
+
+    def close(self) -> None:
+        """End every stream, fail pending server→client requests and cancel in-flight requests."""
+        self.closed = True
+        for stream in self.streams.values():
+            stream.finish()
+        for future in self.pending.values():
+            if not future.done():
+                future.cancel()
+        self.pending.clear()
+        for token in list(self.in_flight.values()):
+            token.cancel("session closed")
+
+
+class SessionManager:
+    """Sessions by id (random, unguessable), bounded in number and in time: a session that does not finish
+    its handshake within `handshake_seconds`, or stays idle (no request, no open stream, nothing running)
+    for `idle_seconds`, is removed."""
+
+    def __init__(
+        self,
+        *,
+        max_sessions: int = 10_000,
+        idle_seconds: float = 600.0,
+        handshake_seconds: float = 30.0,
+        on_remove: Callable[[Session], None] | None = None,
+    ) -> None:
+        self.sessions: dict[str, Session] = {}
+        self.max_sessions = max_sessions
+        self.idle_seconds = idle_seconds
+        self.handshake_seconds = handshake_seconds
+        self.on_remove = on_remove
+        self._next_sweep = 0.0
+
+    def _expired(self, session: Session, now: float) -> bool:
+        if session.state is not SessionState.READY and now - session.created_at > self.handshake_seconds:
+            return True
+        busy = session.standalone.queue is not None or session.in_flight
+        return not busy and now - session.last_seen > self.idle_seconds
+
+    def sweep(self, now: float) -> None:
+        """Remove expired sessions (runs at most every few seconds, when sessions are added)."""
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + 5.0
+        for session_id, session in list(self.sessions.items()):
+            if self._expired(session, now):
+                self.remove(session_id)
+
+    def new_id(self) -> str:
+        return secrets.token_hex(16)
+
+    def add(self, session: Session) -> None:
+        if session.id is None:
+            raise ValueError("an HTTP session needs an id")
+        self.sweep(time.monotonic())
+        if len(self.sessions) >= self.max_sessions:
+            oldest = next(iter(self.sessions))
+            self.remove(oldest)
+        self.sessions[session.id] = session
+
+    def get(self, session_id: str) -> Session | None:
+        session = self.sessions.get(session_id)
+        if session is None:
+            return None
+        now = time.monotonic()
+        if self._expired(session, now):
+            self.remove(session_id)
+            return None
+        session.last_seen = now
+        return session
+
+    def remove(self, session_id: str) -> Session | None:
+        session = self.sessions.pop(session_id, None)
+        if session is not None:
+            session.close()
+            if self.on_remove is not None:
+                self.on_remove(session)
+        return session
+
+    def close_all(self) -> None:
+        for session_id in list(self.sessions):
+            self.remove(session_id)

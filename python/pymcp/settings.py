@@ -1,0 +1,146 @@
+"""Server, capability and middleware settings (the dataclasses and defaults of pymcp-kit 0.3.0)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymcp.protocol.versions import DRAFT_VERSIONS, KNOWN_VERSIONS, STABLE_VERSIONS, versions_for_mode
+
+__all__ = [
+    "DEFAULT_MAX_REQUEST_BYTES",
+    "PACKAGE_VERSION",
+    "CapabilitySettings",
+    "MiddlewareConfig",
+    "ServerSettings",
+]
+
+PACKAGE_VERSION = "1.0.0.dev0"
+DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class CapabilitySettings:
+    """What `initialize` advertises (field names and defaults of 0.3.0)."""
+
+    tools_list_changed: bool = False
+    prompts_list_changed: bool = False
+    resources_list_changed: bool = False
+    resources_subscribe: bool = True
+    advertise_empty_prompts: bool = False
+    advertise_empty_resources: bool = False
+    logging_enabled: bool = False
+    completions_enabled: bool = False
+    tasks_enabled: bool = True
+    tasks_tool_call: bool = True
+    tasks_list: bool = True
+    tasks_cancel: bool = True
+    list_page_size: int = 50
+    mcp_apps_enabled: bool = False
+    mcp_apps_mime_types: tuple[str, ...] = ("text/html;profile=mcp-app",)
+    mcp_apps_settings: Mapping[str, Any] | None = None
+    oauth_client_credentials_enabled: bool = False
+    oauth_client_credentials_settings: Mapping[str, Any] | None = None
+    enterprise_managed_authorization_enabled: bool = False
+    enterprise_managed_authorization_settings: Mapping[str, Any] | None = None
+    extensions: Mapping[str, Any] | None = None
+    experimental_features: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.list_page_size <= 0:
+            raise ValueError(f"list_page_size must be positive, got `{self.list_page_size}`")
+        if self.mcp_apps_enabled and not self.mcp_apps_mime_types:
+            raise ValueError("mcp_apps_enabled needs at least one mime type in `mcp_apps_mime_types`")
+
+
+@dataclass(slots=True)
+class ServerSettings:
+    """Who the server is and which protocol revisions it speaks.
+
+    `protocol_mode` accepts "stable", "draft" and "dual" as in 0.3.0; the stateless 2026-07-28 revision is
+    not served yet, so every mode currently negotiates the stable revisions through `initialize`.
+    `allowed_origins`, `max_request_bytes`, `sse_history_limit`, `session_queue_size` and the session
+    timeouts (seconds) are new: they bound what one client can make the server hold.
+    """
+
+    name: str = "pymcp-kit"
+    version: str = PACKAGE_VERSION
+    protocol_mode: str = "stable"
+    protocol_versions: Sequence[str] | None = None
+    initializable_protocol_versions: Sequence[str] | None = None
+    capabilities: CapabilitySettings = field(default_factory=CapabilitySettings)
+    title: str | None = None
+    description: str | None = None
+    website_url: str | None = None
+    icons: Sequence[Mapping[str, Any]] | None = None
+    allowed_origins: Sequence[str] | None = None
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    sse_history_limit: int = 1000
+    session_queue_size: int = 1000
+    session_idle_timeout: float = 600.0
+    session_handshake_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        versions = (
+            tuple(self.protocol_versions)
+            if self.protocol_versions is not None
+            else versions_for_mode(self.protocol_mode)
+        )
+        if not versions:
+            raise ValueError("protocol_versions cannot be empty")
+        for version in versions:
+            if version not in KNOWN_VERSIONS:
+                raise ValueError(f"unsupported protocol version configured: `{version}`")
+        self.protocol_versions = versions
+        if self.initializable_protocol_versions is None:
+            initializable = tuple(v for v in versions if v not in DRAFT_VERSIONS)
+            # Draft-only mode: 2026-07-28 is not served yet, so keep the stable handshake working.
+            self.initializable_protocol_versions = initializable or STABLE_VERSIONS
+        else:
+            self.initializable_protocol_versions = tuple(self.initializable_protocol_versions)
+            for version in self.initializable_protocol_versions:
+                if version not in KNOWN_VERSIONS or version in DRAFT_VERSIONS:
+                    raise ValueError(f"`{version}` cannot be negotiated with `initialize`")
+        if self.max_request_bytes <= 0:
+            raise ValueError(f"max_request_bytes must be positive, got `{self.max_request_bytes}`")
+        if self.sse_history_limit < 0 or self.session_queue_size <= 0:
+            raise ValueError("sse_history_limit must be >= 0 and session_queue_size > 0")
+
+    @property
+    def served_versions(self) -> tuple[str, ...]:
+        """The revisions `initialize` can settle on, newest first."""
+        return tuple(self.initializable_protocol_versions or STABLE_VERSIONS)
+
+    def server_info(self) -> dict[str, Any]:
+        """The `Implementation` object sent in `initialize` results and the health endpoint."""
+        info: dict[str, Any] = {"name": self.name, "version": self.version}
+        if self.title is not None:
+            info["title"] = self.title
+        if self.description is not None:
+            info["description"] = self.description
+        if self.website_url is not None:
+            info["websiteUrl"] = self.website_url
+        if self.icons:
+            info["icons"] = [dict(icon) for icon in self.icons]
+        return info
+
+
+@dataclass(slots=True)
+class MiddlewareConfig:
+    """HTTP middleware and security wiring (0.3.0 field names).
+
+    Unlike 0.3.0, CORS is off unless configured (`cors=None`), and a CORS config may not combine
+    `allow_origins=["*"]` with `allow_credentials=True`.
+    """
+
+    cors: Mapping[str, Any] | None = None
+    logging: Mapping[str, Any] | None = None
+    error_handling: Mapping[str, Any] | None = None
+    compression: Mapping[str, Any] | None = None
+    custom: Sequence[Any] | None = None
+    authn: Any = None
+    authz: Any = None
+    require_authn: bool = False
+    auth_exempt_paths: Sequence[str] | None = None
+    oauth: Any = None

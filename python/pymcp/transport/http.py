@@ -1,0 +1,435 @@
+"""Streamable HTTP (MCP 2025-11-25 transport page) at `/mcp`, as a pure ASGI app.
+
+POST carries one JSON-RPC message (or a batch for 2025-03-26 sessions) and is answered as JSON, or as
+an SSE stream as soon as the request emits something of its own (progress, log messages, sampling or
+elicitation requests), so those arrive before the result and are never lost. GET opens the session's
+standalone SSE stream (server-initiated notifications) or resumes a stream with `Last-Event-ID`.
+DELETE ends the session. Every request is checked, cheapest first: method, Origin, headers, size,
+JSON, session ownership, protocol version header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pymcp.errors import ErrorCode, MCPError
+from pymcp.protocol.jsonrpc import (
+    InvalidMessage,
+    Notification,
+    Request,
+    Response,
+    encode_batch,
+    encode_error,
+    parse,
+)
+from pymcp.protocol.versions import supports_batches
+from pymcp.security.principal import principal_identity
+from pymcp.server.session import EventStream, Session, SessionManager, parse_event_id
+
+if TYPE_CHECKING:
+    from pymcp.server.dispatch import Dispatcher
+    from pymcp.settings import ServerSettings
+
+__all__ = ["SSE_RETRY_MS", "StreamableHTTP"]
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+logger = logging.getLogger("pymcp.transport")
+
+SSE_RETRY_MS = 1000
+KEEPALIVE_SECONDS = 15.0
+_LOOPBACK = frozenset(("localhost", "127.0.0.1", "::1"))
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+_SSE_HEADERS = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+_WANTED = frozenset(
+    (
+        b"origin",
+        b"host",
+        b"accept",
+        b"content-type",
+        b"content-length",
+        b"mcp-session-id",
+        b"mcp-protocol-version",
+        b"last-event-id",
+    )
+)
+
+
+def _hostname(netloc: str) -> str:
+    """The host part of `host[:port]` (IPv6 brackets removed), lowercased."""
+    try:
+        return (urlsplit("//" + netloc).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _accepts(accept: str | None, media: str) -> bool:
+    if accept is None:
+        return True
+    kind = media.split("/", 1)[0] + "/*"
+    for item in accept.split(","):
+        value = item.split(";", 1)[0].strip().lower()
+        if value in (media, "*/*", kind):
+            return True
+    return False
+
+
+async def _disconnect(receive: Receive) -> None:
+    """Return when the client goes away (a GET's empty request body comes first)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class _PostStream:
+    """The response of one POST: JSON unless the request emits first, then SSE (priming event first)."""
+
+    __slots__ = ("open", "send", "session", "stream")
+
+    def __init__(self, send: Send, session: Session) -> None:
+        self.send = send
+        self.session = session
+        self.stream: EventStream | None = None
+        self.open = False
+
+    async def _start(self) -> EventStream:
+        stream = self.session.new_stream()
+        self.stream = stream
+        self.open = True
+        await self.send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        await self.send(
+            {"type": "http.response.body", "body": stream.priming_frame(SSE_RETRY_MS), "more_body": True}
+        )
+        return stream
+
+    async def emit(self, data: bytes) -> None:
+        stream = self.stream or await self._start()
+        if self.open:
+            seq, _ = stream.record(data)
+            await self.send(
+                {"type": "http.response.body", "body": stream.frame(seq, data), "more_body": True}
+            )
+        else:
+            stream.publish(data)
+
+    async def close(self) -> None:
+        """End the HTTP response now; later events wait in the stream's history for a resuming GET."""
+        if self.stream is None:
+            await self._start()
+        if self.open:
+            self.open = False
+            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def finish(self, reply: bytes | None) -> None:
+        stream = self.stream
+        if stream is None:
+            return
+        if reply is not None:
+            await self.emit(reply)
+        stream.finish()
+        if self.open:
+            self.open = False
+            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class StreamableHTTP:
+    """The `/mcp` endpoint."""
+
+    def __init__(self, dispatcher: Dispatcher, sessions: SessionManager, settings: ServerSettings) -> None:
+        self.dispatcher = dispatcher
+        self.sessions = sessions
+        self.settings = settings
+        self.max_body = settings.max_request_bytes
+        self.allowed_origins = frozenset(settings.allowed_origins or ())
+        self.versions = frozenset(settings.protocol_versions or ()) | frozenset(settings.served_versions)
+
+    # -- helpers --------------------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _reply(
+        send: Send, status: int, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        response_headers = list(_JSON_HEADERS) if body else []
+        if headers:
+            response_headers.extend(headers)
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _error(self, send: Send, status: int, code: int, message: str, data: Any = None) -> None:
+        await self._reply(send, status, encode_error(None, MCPError(code, message, data)))
+
+    def _origin_allowed(self, scope: Scope, origin: str, host: str | None) -> bool:
+        if origin in self.allowed_origins or "*" in self.allowed_origins:
+            return True
+        server = scope.get("server")
+        server_host = str(server[0]).lower() if server else ""
+        if server_host in _LOOPBACK:
+            # DNS rebinding: a loopback server only talks to pages served from loopback themselves.
+            return _hostname(urlsplit(origin).netloc) in _LOOPBACK
+        return host is not None and urlsplit(origin).netloc.lower() == host.lower()
+
+    async def _session(self, send: Send, headers: dict[bytes, str], principal: Any) -> Session | None:
+        """The request's session, or None after answering 400 (no header) / 404 (unknown or not yours)."""
+        session_id = headers.get(b"mcp-session-id")
+        if session_id is None:
+            await self._error(send, 400, ErrorCode.INVALID_REQUEST, "the `Mcp-Session-Id` header is required")
+            return None
+        session = self.sessions.get(session_id)
+        # Someone else's session looks exactly like an unknown one: reveal nothing.
+        if session is None or session.owner != principal_identity(principal):
+            await self._error(send, 404, ErrorCode.SESSION_NOT_FOUND, "session not found")
+            return None
+        version = headers.get(b"mcp-protocol-version")
+        if version is not None and version not in self.versions:
+            await self._error(
+                send,
+                400,
+                ErrorCode.INVALID_REQUEST,
+                f"unsupported `MCP-Protocol-Version` `{version[:40]}`",
+                {"supported": list(self.settings.served_versions), "requested": version[:40]},
+            )
+            return None
+        return session
+
+    # -- ASGI -----------------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers: dict[bytes, str] = {}
+        for name, value in scope["headers"]:
+            if name in _WANTED:
+                headers[name] = value.decode("latin-1")
+        method = scope["method"]
+        origin = headers.get(b"origin")
+        if origin is not None and not self._origin_allowed(scope, origin, headers.get(b"host")):
+            await self._error(send, 403, ErrorCode.FORBIDDEN, f"origin `{origin[:200]}` is not allowed")
+            return
+        if method == "POST":
+            await self._post(scope, receive, send, headers)
+        elif method == "GET":
+            await self._get(scope, receive, send, headers)
+        elif method == "DELETE":
+            await self._delete(scope, send, headers)
+        else:
+            await self._reply(send, 405, headers=[(b"allow", b"GET, POST, DELETE")])
+
+    async def _read_body(self, receive: Receive, send: Send, headers: dict[bytes, str]) -> bytes | None:
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            await self._error(
+                send, 413, ErrorCode.INVALID_REQUEST, f"the body is larger than {self.max_body} bytes"
+            )
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await self._error(
+                    send, 413, ErrorCode.INVALID_REQUEST, f"the body is larger than {self.max_body} bytes"
+                )
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, str]) -> None:
+        accept = headers.get(b"accept")
+        if not (_accepts(accept, "application/json") and _accepts(accept, "text/event-stream")):
+            await self._error(
+                send,
+                406,
+                ErrorCode.INVALID_REQUEST,
+                "`Accept` must allow `application/json` and `text/event-stream`",
+            )
+            return
+        content_type = headers.get(b"content-type", "")
+        if content_type.split(";", 1)[0].strip().lower() != "application/json":
+            await self._error(
+                send, 415, ErrorCode.INVALID_REQUEST, "`Content-Type` must be `application/json`"
+            )
+            return
+        body = await self._read_body(receive, send, headers)
+        if body is None:
+            return
+        try:
+            message = parse(body)
+        except MCPError as error:
+            await self._reply(send, 400, encode_error(None, error))
+            return
+        principal = scope.get("pymcp.principal")
+        if (
+            isinstance(message, Request)
+            and message.method == "initialize"
+            and b"mcp-session-id" not in headers
+        ):
+            await self._initialize(send, message, principal)
+            return
+        if isinstance(message, InvalidMessage):
+            await self._reply(send, 400, encode_error(message.id, message.error))
+            return
+        session = await self._session(send, headers, principal)
+        if session is None:
+            return
+        if isinstance(message, list):
+            await self._batch(send, session, message, principal)
+        elif isinstance(message, Request):
+            await self._request(send, session, message, principal)
+        elif isinstance(message, Notification):
+            await self.dispatcher.handle_notification(session, message)
+            await self._reply(send, 202)
+        else:
+            self.dispatcher.handle_response(session, message)
+            await self._reply(send, 202)
+
+    async def _initialize(self, send: Send, request: Request, principal: Any) -> None:
+        session_id = self.sessions.new_id()
+        session, (body, error) = await self.dispatcher.initialize(request, principal, session_id)
+        if session is None:
+            status = error.http_status if error is not None else 400
+            extra = (
+                [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+                if error is not None
+                else []
+            )
+            await self._reply(send, status if status != 200 else 400, body or b"", extra)
+            return
+        self.sessions.add(session)
+        await self._reply(send, 200, body or b"", [(b"mcp-session-id", session_id.encode())])
+
+    async def _request(self, send: Send, session: Session, request: Request, principal: Any) -> None:
+        stream = _PostStream(send, session)
+        body, error = await self.dispatcher.handle_request(
+            session, request, principal, stream.emit, stream.close
+        )
+        if stream.stream is not None:
+            await stream.finish(body)
+        elif body is None:
+            await self._reply(send, 204)  # cancelled: no JSON-RPC answer
+        elif error is not None and error.http_status != 200:
+            extra = [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+            await self._reply(send, error.http_status, body, extra)
+        else:
+            await self._reply(send, 200, body)
+
+    async def _batch(
+        self,
+        send: Send,
+        session: Session,
+        messages: list[Request | Notification | Response | InvalidMessage],
+        principal: Any,
+    ) -> None:
+        if not supports_batches(session.protocol_version):
+            await self._error(
+                send,
+                400,
+                ErrorCode.INVALID_REQUEST,
+                "JSON-RPC batches are only accepted for 2025-03-26 sessions",
+            )
+            return
+        replies: list[bytes] = []
+        emit = self._standalone_emitter(session)
+        for message in messages:
+            if isinstance(message, InvalidMessage):
+                replies.append(encode_error(message.id, message.error))
+            elif isinstance(message, Request):
+                body, _ = await self.dispatcher.handle_request(session, message, principal, emit)
+                if body is not None:
+                    replies.append(body)
+            elif isinstance(message, Notification):
+                await self.dispatcher.handle_notification(session, message)
+            else:
+                self.dispatcher.handle_response(session, message)
+        if replies:
+            await self._reply(send, 200, encode_batch(replies))
+        else:
+            await self._reply(send, 202)
+
+    @staticmethod
+    def _standalone_emitter(session: Session) -> Callable[[bytes], Awaitable[None]]:
+        async def emit(data: bytes) -> None:
+            session.standalone.publish(data)
+
+        return emit
+
+    async def _get(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, str]) -> None:
+        if not _accepts(headers.get(b"accept"), "text/event-stream"):
+            await self._error(send, 406, ErrorCode.INVALID_REQUEST, "`Accept` must allow `text/event-stream`")
+            return
+        session = await self._session(send, headers, scope.get("pymcp.principal"))
+        if session is None:
+            return
+        last_event_id = headers.get(b"last-event-id")
+        stream, after = session.standalone, None
+        if last_event_id is not None:
+            found = parse_event_id(last_event_id)
+            resumed = session.streams.get(found[0]) if found else None
+            if found is None or resumed is None:
+                await self._error(send, 404, ErrorCode.INVALID_REQUEST, "unknown `Last-Event-ID`")
+                return
+            stream, after = resumed, found[1]
+        elif stream.queue is not None:
+            await self._error(
+                send, 409, ErrorCode.INVALID_REQUEST, "this session already has an open GET stream"
+            )
+            return
+        await self._stream(receive, send, stream, after)
+
+    async def _stream(self, receive: Receive, send: Send, stream: EventStream, after: int | None) -> None:
+        queue, backlog = stream.attach(after)
+        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        disconnected = asyncio.ensure_future(_disconnect(receive))
+        waiting: asyncio.Future[tuple[int, bytes] | None] | None = None
+        try:
+            await send(
+                {"type": "http.response.body", "body": stream.priming_frame(SSE_RETRY_MS), "more_body": True}
+            )
+            for seq, data in backlog:
+                await send({"type": "http.response.body", "body": stream.frame(seq, data), "more_body": True})
+                stream.delivered = max(stream.delivered, seq)
+            while stream.queue is queue:  # a newer connection, or a full queue, detaches this one
+                if waiting is None:
+                    waiting = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait(
+                    (waiting, disconnected), timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
+                if disconnected in done:
+                    break
+                if waiting not in done:
+                    await send({"type": "http.response.body", "body": b": ping\n\n", "more_body": True})
+                    continue
+                item = waiting.result()
+                waiting = None
+                if item is None:
+                    break
+                seq, data = item
+                await send({"type": "http.response.body", "body": stream.frame(seq, data), "more_body": True})
+                stream.delivered = max(stream.delivered, seq)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            stream.detach(queue)
+            disconnected.cancel()
+            if waiting is not None:
+                waiting.cancel()
+
+    async def _delete(self, scope: Scope, send: Send, headers: dict[bytes, str]) -> None:
+        session = await self._session(send, headers, scope.get("pymcp.principal"))
+        if session is None:
+            return
+        if session.id is not None:
+            self.sessions.remove(session.id)
+        await self._reply(send, 204)

@@ -1,0 +1,169 @@
+"""Input schemas from type hints (under `from __future__ import annotations`) and the compiled checkers."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Optional, TypedDict
+
+import pytest
+
+from pymcp.protocol.schema import InvalidArgument, compile_signature
+from pymcp.registry import ToolRegistry
+from pymcp.server import CancellationToken, RequestContext
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Point(TypedDict):
+    x: float
+    y: float
+
+
+@dataclass
+class Box:
+    width: int
+    label: str = "box"
+
+
+def everything(
+    count: int,
+    ratio: float,
+    flag: bool,
+    name: Annotated[str, "who"],
+    tags: list[str],
+    pair: tuple[int, str],
+    unique: set[int],
+    scores: dict[str, float],
+    maybe: Optional[int],  # noqa: UP045 - Optional on purpose
+    either: int | str,
+    mode: Literal["fast", "slow"],
+    color: Color,
+    point: Point,
+    box: Box,
+    anything: Any,
+    cancel_token: CancellationToken,
+    request_context: RequestContext,
+    limit: int = 10,
+) -> None:
+    """Uses every supported kind of hint."""
+
+
+def test_schema_covers_every_supported_hint() -> None:
+    schema = compile_signature(everything).input_schema
+    props = schema["properties"]
+    assert props["count"] == {"type": "integer"}
+    assert props["ratio"] == {"type": "number"}
+    assert props["flag"] == {"type": "boolean"}
+    assert props["name"] == {"type": "string", "description": "who"}
+    assert props["tags"] == {"type": "array", "items": {"type": "string"}}
+    assert props["pair"]["prefixItems"] == [{"type": "integer"}, {"type": "string"}]
+    assert props["unique"] == {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}
+    assert props["scores"] == {"type": "object", "additionalProperties": {"type": "number"}}
+    assert props["maybe"] == {"type": ["integer", "null"]}
+    assert props["either"] == {"type": ["integer", "string"]}
+    assert props["mode"] == {"type": "string", "enum": ["fast", "slow"]}
+    assert props["color"] == {"type": "string", "enum": ["red", "blue"]}
+    assert props["point"]["required"] == ["x", "y"]
+    assert props["box"]["required"] == ["width"]
+    assert props["anything"] == {}
+    assert props["limit"] == {"type": "integer", "default": 10}
+    assert "cancel_token" not in props
+    assert "request_context" not in props
+    assert "limit" not in schema["required"]
+    assert "count" in schema["required"]
+    assert schema["additionalProperties"] is False
+
+
+def test_checker_converts_and_names_the_bad_field() -> None:
+    check = compile_signature(everything).check
+    good = {
+        "count": 1.0,
+        "ratio": 2,
+        "flag": True,
+        "name": "n",
+        "tags": ["a"],
+        "pair": [1, "b"],
+        "unique": [1, 1],
+        "scores": {"a": 1.5},
+        "maybe": None,
+        "either": "x",
+        "mode": "fast",
+        "color": "blue",
+        "point": {"x": 1, "y": 2},
+        "box": {"width": 3},
+        "anything": [None],
+    }
+    converted = check(good)
+    assert converted["count"] == 1
+    assert isinstance(converted["count"], int)
+    assert converted["pair"] == (1, "b")
+    assert converted["unique"] == {1}
+    assert converted["color"] is Color.BLUE
+    assert converted["box"] == Box(3)
+    cases = {
+        "count": (True, "`count` must be an integer"),
+        "flag": (1, "`flag` must be a boolean"),
+        "tags": (["a", 2], "`tags[1]` must be a string"),
+        "mode": ("medium", "`mode` must be one of `fast`, `slow`"),
+        "point": ({"x": 1}, "`point.y` is required"),
+        "box": ({"width": 1, "depth": 2}, "`box` has an unexpected property `depth`"),
+        "maybe": ("x", "`maybe` must be an integer"),
+    }
+    for field, (value, message) in cases.items():
+        with pytest.raises(InvalidArgument) as raised:
+            check({**good, field: value})
+        assert str(raised.value) == message, field
+    with pytest.raises(InvalidArgument, match="`count` is required"):
+        check({k: v for k, v in good.items() if k != "count"})
+    with pytest.raises(InvalidArgument, match="unexpected argument `extra`"):
+        check({**good, "extra": 1})
+
+
+def test_pydantic_models_are_supported_when_installed() -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class Order(pydantic.BaseModel):  # type: ignore[name-defined,misc]
+        item: str
+        quantity: int = 1
+
+    def place(order: Order) -> None: ...
+
+    place.__annotations__["order"] = Order
+    compiled = compile_signature(place)
+    assert compiled.input_schema["properties"]["order"]["properties"]["item"]["type"] == "string"
+    assert compiled.check({"order": {"item": "tea"}})["order"].quantity == 1
+    with pytest.raises(InvalidArgument, match=r"order\.quantity"):
+        compiled.check({"order": {"item": "tea", "quantity": "many"}})
+
+
+def test_register_forms_and_options() -> None:
+    registry = ToolRegistry()
+
+    @registry.register
+    def bare(x: int) -> int:
+        """Bare."""
+        return x
+
+    @registry.register(
+        name="named", title="Named", annotations={"readOnlyHint": True, "destructiveHint": None}
+    )
+    def with_options() -> None:
+        """With options."""
+
+    def called() -> None: ...
+
+    registry.register(
+        called, description="by call", execution={"taskSupport": "optional", "runner": "thread"}
+    )
+    wire = {tool["name"]: tool for tool in registry.wire_items()}
+    assert wire["bare"]["description"] == "Bare."
+    assert wire["named"]["title"] == "Named"
+    assert wire["named"]["annotations"] == {"readOnlyHint": True}
+    assert wire["called"]["execution"] == {"taskSupport": "optional"}
+    assert registry.get("called").in_thread  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="runner `process` is not supported"):
+        registry.register(called, execution={"runner": "process"})
