@@ -1,12 +1,114 @@
 # Hand-written stubs for the Rust extension `pymcp._core` (checked by `python -m mypy.stubtest pymcp._core`).
-# Each section belongs to one binding module in rust/py/src/; edit only your own section.
+# One section per binding module in rust/py/src/; shared imports live here at the top.
 
+from collections.abc import Sequence as _Sequence
+from typing import Any as _Any
+from typing import final as _final
+
+__all__ = [
+    "BoundPrincipal",
+    "Explanation",
+    "GlobSet",
+    "MessageClassifier",
+    "Policy",
+    "PolicyError",
+    "__version__",
+    "fnmatchcase",
+]
 __version__: str
 
 # --- policy: glob, policy, filter (rust/py/src/policy.rs) ---------------------------------------------
 
+class PolicyError(ValueError):
+    """A policy (or a principal's claims) that cannot be loaded; the message is one line."""
+
+@_final
+class GlobSet:
+    """Many `fnmatch.fnmatchcase` patterns matched in one pass."""
+
+    def __new__(cls, patterns: _Sequence[str]) -> GlobSet: ...
+    @property
+    def patterns(self) -> list[str]: ...
+    def is_match(self, name: str) -> bool: ...
+    def matches(self, name: str) -> list[int]: ...
+    def __len__(self) -> int: ...
+
+def fnmatchcase(name: str, pattern: str) -> bool: ...
+
+@_final
+class BoundPrincipal:
+    """A principal compiled against one policy (made by `Policy.bind`)."""
+
+@_final
+class Explanation:
+    """Why a request is allowed or denied."""
+
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def effect(self) -> str: ...
+    @property
+    def rule_index(self) -> int | None: ...
+    @property
+    def rule_id(self) -> str | None: ...
+    @property
+    def default(self) -> bool: ...
+    @property
+    def missing_scopes(self) -> tuple[str, ...]: ...
+    @property
+    def message(self) -> str | None: ...
+
+@_final
+class Policy:
+    """A compiled rule-based authorization policy (raises `PolicyError` for a bad config)."""
+
+    def __new__(cls, config_json: str | bytes) -> Policy: ...
+    @property
+    def default_effect(self) -> str: ...
+    @property
+    def hide_unauthorized_capabilities(self) -> bool: ...
+    @property
+    def hide_unauthorized_tools(self) -> bool: ...
+    @property
+    def groups_claim(self) -> str: ...
+    @property
+    def claim_names(self) -> list[str]: ...
+    @property
+    def rule_ids(self) -> list[str | None]: ...
+    @property
+    def rule_effects(self) -> list[str]: ...
+    @property
+    def anonymous(self) -> BoundPrincipal: ...
+    def bind(
+        self,
+        subject: str | None,
+        roles: _Sequence[str] = ...,
+        scopes: _Sequence[str] = ...,
+        claims_json: str | bytes | None = None,
+    ) -> BoundPrincipal: ...
+    def is_allowed(self, bound: BoundPrincipal, method: str, target: str | None = None) -> bool: ...
+    def decide(self, bound: BoundPrincipal, method: str, target: str | None = None) -> int: ...
+    def explain(self, bound: BoundPrincipal, method: str, target: str | None = None) -> Explanation: ...
+    def allows_any(self, bound: BoundPrincipal, method: str) -> bool: ...
+    def filter(self, bound: BoundPrincipal, method: str, names: _Sequence[str]) -> list[int]: ...
+
 # --- end policy ---
 
 # --- jsonrpc: message parsing and validation (rust/py/src/jsonrpc.rs) ----------------------------------
+
+@_final
+class MessageClassifier:
+    """Classifies decoded JSON bodies into the given message classes (plain dataclasses, filled in
+    without `__init__`) and the error class (called as `error(-32600, message)`)."""
+
+    def __new__(
+        cls,
+        request: type,
+        notification: type,
+        response: type,
+        invalid_message: type,
+        error: type[Exception],
+    ) -> MessageClassifier: ...
+    def classify(self, body: object) -> _Any: ...
 
 # --- end jsonrpc ---

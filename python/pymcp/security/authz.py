@@ -131,7 +131,9 @@ class DenyAllAuthorizer:
     def authorize(self, principal: Principal | None, request: AuthzRequest) -> None:
         raise AuthorizationError(self.reason)
 
-    def filter_capabilities(self, principal: Principal | None, capabilities: dict[str, Any]) -> dict[str, Any]:
+    def filter_capabilities(
+        self, principal: Principal | None, capabilities: dict[str, Any]
+    ) -> dict[str, Any]:
         return {}
 
     def filter_tools(self, principal: Principal | None, items: Sequence[Any]) -> list[Any]:

@@ -1,0 +1,391 @@
+"""Rule-based authorization: pymcp-kit 0.3.0's `RuleBasedAuthorizer`, compiled into the Rust policy engine.
+
+The semantics live in `rust/core/src/policy.rs` (this module only adapts principals and requests):
+
+- Rules are tried in order; the first one that matches the request AND applies to the principal decides.
+  No match: `default_effect` (deny unless told otherwise).
+- A rule matches a request when one of its `methods` globs matches the JSON-RPC method and, if it has a
+  `tool` / `prompt` / `resource` glob, the request's tool name (`tools/call`), prompt name (`prompts/get`)
+  or resource uri (`resources/read`, each uri of `resources/subscribe` / `unsubscribe`) matches it.
+- A rule applies to everyone when it has no conditions. Otherwise it applies to an authenticated principal
+  when ANY condition holds — `allow_subjects`, `allow_roles` (roles include those mapped from the groups
+  claim by `groups_to_roles`), `allow_scopes` (globs over granted scopes), `allow_claims` — the lists are
+  OR-ed, as in 0.3.0; and to an anonymous caller only with `allow_anonymous`. A rule that does not apply is
+  skipped: deny rules use the same conditions to say whom they deny.
+- Loading is strict: an unknown key, a wrong type, empty `methods`, a bad effect or a duplicate id raises
+  `PolicyError` (a `ValueError`) with one line naming the rule (0-based index, and id) and the key.
+
+Differences from 0.3.0, on purpose: strict loading; prompts, resources and claims can be authorized; a deny
+rule only hides the scope hint from the principals it applies to; `filter_capabilities` hides every
+capability the principal can use nothing of; prompt and resource lists are filtered too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from pymcp import _core
+from pymcp.security.authz import AuthorizationError, AuthzRequest
+from pymcp.security.principal import Principal
+
+__all__ = ["Decision", "RuleBasedAuthorizer", "load_json_config"]
+
+_audit_log = logging.getLogger("pymcp.audit")
+
+_Item = TypeVar("_Item")
+
+# The methods behind each capability: a capability is hidden when the principal may use none of them.
+_CAPABILITY_METHODS: dict[str, tuple[str, ...]] = {
+    "completions": ("completion/complete",),
+    "logging": ("logging/setLevel",),
+    "prompts": ("prompts/list", "prompts/get"),
+    "resources": (
+        "resources/list",
+        "resources/templates/list",
+        "resources/read",
+        "resources/subscribe",
+        "resources/unsubscribe",
+    ),
+    "tasks": ("tasks/list", "tasks/get", "tasks/result", "tasks/cancel"),
+    "tools": ("tools/list", "tools/call"),
+}
+
+# Where a principal keeps its compiled bindings, keyed by policy. `Principal` is a frozen dataclass with
+# set fields, so it is unhashable and cannot key a dict or a WeakKeyDictionary; a cache stored on the
+# instance itself costs one dict lookup, lives exactly as long as the principal, and needs no eviction.
+# A principal is immutable after authentication: changing its sets in place would not reach the cache.
+_BINDINGS_ATTR = "_pymcp_policy_bindings"
+
+_TARGET_FIELD = {"tools/call": "tool", "prompts/get": "prompt"}
+_RESOURCE_METHODS = frozenset({"resources/read", "resources/subscribe", "resources/unsubscribe"})
+
+
+class _Bindings(dict["_core.Policy", "_core.BoundPrincipal"]):
+    """A principal's bindings. Copies and pickles as empty: bindings are process-local and rebuilt on use."""
+
+    def __reduce__(self) -> tuple[type[_Bindings], tuple[()]]:
+        return (_Bindings, ())
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Why a request is allowed or denied (`RuleBasedAuthorizer.explain`).
+
+    `rule_index` is 0-based (as in the `rules` list) and `None` when no rule matched: then `default` is
+    true and the default effect decided. On denial, `missing_scopes` lists the scopes that would have let
+    an earlier allow rule grant the request, and `message` is the text the caller is given.
+    """
+
+    allowed: bool
+    effect: str
+    rule_index: int | None
+    rule_id: str | None
+    default: bool
+    missing_scopes: tuple[str, ...]
+    message: str | None
+
+
+_NON_RPC = Decision(True, "allow", None, None, False, (), None)
+
+
+def load_json_config(path: str | Path) -> dict[str, Any]:
+    """Read a policy file: a UTF-8 JSON object (validated when given to `RuleBasedAuthorizer`)."""
+    data = Path(path).read_bytes()
+    try:
+        config = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise ValueError(f"policy file `{path}` is not valid UTF-8 JSON: {error}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"policy file `{path}` must hold a JSON object")
+    return config
+
+
+def _plain_mapping(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"`{type(value).__name__}` is not a JSON value")
+
+
+def _null(_: object) -> None:
+    """orjson's fallback for values that are not JSON (sets, objects): null, which matches no claim value."""
+    return None
+
+
+def _claims_json(claims: Mapping[str, Any], names: Sequence[str]) -> bytes | None:
+    """The claims the policy reads, as JSON; values that are not JSON are left out (they match nothing)."""
+    picked = {name: claims[name] for name in names if name in claims}
+    if not picked:
+        return None
+    try:
+        return orjson.dumps(picked, default=_null)
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: drop just that claim
+        kept = {}
+        for name, value in picked.items():
+            try:
+                orjson.dumps(value, default=_null)
+            except orjson.JSONEncodeError:
+                continue
+            kept[name] = value
+        return orjson.dumps(kept, default=_null)
+
+
+def _strings(values: Any) -> list[str]:
+    return [value for value in values or () if isinstance(value, str)]
+
+
+def _item_key(item: Any, key: str, attribute: str) -> Any:
+    if isinstance(item, Mapping):
+        return item.get(key)
+    return getattr(item, attribute, None)
+
+
+def _targets(request: AuthzRequest) -> tuple[str | None, ...]:
+    method = request.rpc_method
+    if method == "tools/call":
+        return (request.tool_name,)
+    if method == "prompts/get":
+        return (request.prompt_name,)
+    if method == "resources/read":
+        return (request.resource_uri,)
+    if method in _RESOURCE_METHODS:
+        return request.resource_uris or ((request.resource_uri,) if request.resource_uri else (None,))
+    return (None,)
+
+
+class RuleBasedAuthorizer:
+    """Ordered allow/deny rules from a config mapping (see the module docstring for the semantics).
+
+    `audit=True` logs one structured event per decision on the `pymcp.audit` logger (never tokens or
+    arguments). `dry_run=True` logs denials as audit events marked `dry_run` and allows everything, so a
+    new policy can be watched before it is enforced; lists are not filtered then either.
+    """
+
+    def __init__(self, config: Mapping[str, Any], *, audit: bool = False, dry_run: bool = False) -> None:
+        if not isinstance(config, Mapping):
+            raise _core.PolicyError("policy must be a JSON object")
+        try:
+            text = orjson.dumps(config, default=_plain_mapping)
+        except TypeError as error:  # orjson.JSONEncodeError included
+            raise _core.PolicyError(f"policy is not JSON: {error}") from None
+        self._policy = _core.Policy(text)
+        self._anonymous = self._policy.anonymous
+        self._check = self._policy.is_allowed
+        self._claim_names = tuple(self._policy.claim_names)
+        self._audit = audit
+        self._dry_run = dry_run
+        self._observed = audit or dry_run
+
+    @property
+    def policy(self) -> _core.Policy:
+        """The compiled policy."""
+        return self._policy
+
+    @property
+    def default_effect(self) -> str:
+        """`"allow"` or `"deny"`: what happens when no rule matches."""
+        return self._policy.default_effect
+
+    @property
+    def hide_unauthorized_capabilities(self) -> bool:
+        """Whether `filter_capabilities` hides capabilities the principal can use nothing of."""
+        return self._policy.hide_unauthorized_capabilities
+
+    @property
+    def hide_unauthorized_tools(self) -> bool:
+        """Whether the list filters hide what the principal may not call."""
+        return self._policy.hide_unauthorized_tools
+
+    # --- binding ---------------------------------------------------------------------------------------
+
+    def _binding(self, principal: Principal | None) -> _core.BoundPrincipal:
+        if principal is None:
+            return self._anonymous
+        try:
+            cache: _Bindings | None = principal.__dict__.get(_BINDINGS_ATTR)
+        except AttributeError:  # a principal-like object without __dict__: bind every time
+            return self._bind(principal)
+        if cache is not None:
+            bound = cache.get(self._policy)
+            if bound is not None:
+                return bound
+        bound = self._bind(principal)
+        principal.__dict__.setdefault(_BINDINGS_ATTR, _Bindings())[self._policy] = bound
+        return bound
+
+    def _bind(self, principal: Principal) -> _core.BoundPrincipal:
+        claims = principal.claims
+        claims_json = (
+            _claims_json(claims, self._claim_names)
+            if self._claim_names and isinstance(claims, Mapping)
+            else None
+        )
+        return self._policy.bind(
+            principal.subject, _strings(principal.roles), _strings(principal.scopes), claims_json
+        )
+
+    # --- decisions -------------------------------------------------------------------------------------
+
+    def is_allowed(self, principal: Principal | None, method: str, target: str | None = None) -> bool:
+        """Whether `method` (with its tool / prompt name or resource uri) is allowed: the fast path."""
+        # `_binding` inlined: this is the per-request hot path.
+        if principal is None:
+            bound = self._anonymous
+        else:
+            try:
+                bound = principal.__dict__[_BINDINGS_ATTR][self._policy]
+            except (KeyError, AttributeError):
+                bound = self._binding(principal)
+        if self._observed:
+            return self._observe(principal, bound, method, (target,)).allowed
+        return self._check(bound, method, target)
+
+    def authorize(self, principal: Principal | None, request: AuthzRequest) -> None:
+        """Raise `AuthorizationError` (with the rule's message and the missing scopes) unless allowed.
+
+        Requests without a JSON-RPC method are allowed, as in 0.3.0. Every uri of a subscribe request
+        must be allowed.
+        """
+        method = request.rpc_method
+        if method is None:
+            return
+        bound = self._binding(principal)
+        targets = _targets(request)
+        if not self._observed and all(self._policy.is_allowed(bound, method, t) for t in targets):
+            return
+        decision = self._observe(principal, bound, method, targets)
+        if not decision.allowed:
+            raise AuthorizationError(decision.message or "Forbidden", required_scopes=decision.missing_scopes)
+
+    def explain(self, principal: Principal | None, request: AuthzRequest) -> Decision:
+        """The decision for `request` and why (a non-RPC request is allowed with no rule and no default)."""
+        if request.rpc_method is None:
+            return _NON_RPC
+        return self._decide(self._binding(principal), request.rpc_method, _targets(request))
+
+    def required_scopes_for(self, principal: Principal | None, request: AuthzRequest) -> tuple[str, ...]:
+        """Scopes that would have granted a denied request (empty when it is allowed)."""
+        return self.explain(principal, request).missing_scopes
+
+    def _decide(self, bound: _core.BoundPrincipal, method: str, targets: tuple[str | None, ...]) -> Decision:
+        why = None
+        for target in targets:
+            why = self._policy.explain(bound, method, target)
+            if not why.allowed:
+                break
+        assert why is not None  # `_targets` never returns an empty tuple
+        return Decision(
+            allowed=why.allowed,
+            effect=why.effect,
+            rule_index=why.rule_index,
+            rule_id=why.rule_id,
+            default=why.default,
+            missing_scopes=why.missing_scopes,
+            message=why.message,
+        )
+
+    def _observe(
+        self,
+        principal: Principal | None,
+        bound: _core.BoundPrincipal,
+        method: str,
+        targets: tuple[str | None, ...],
+    ) -> Decision:
+        """Decide, log the audit event, and in dry-run mode turn a denial into an allow."""
+        decision = self._decide(bound, method, targets)
+        dry_run_denial = self._dry_run and not decision.allowed
+        if (self._audit or dry_run_denial) and _audit_log.isEnabledFor(logging.INFO):
+            event: dict[str, Any] = {
+                "event": "authz",
+                "decision": decision.effect,
+                "subject": principal.subject if principal is not None else None,
+                "method": method,
+                "rule_index": decision.rule_index,
+                "rule_id": decision.rule_id,
+                "default": decision.default,
+            }
+            field = _TARGET_FIELD.get(method, "resource" if method in _RESOURCE_METHODS else None)
+            if field is not None:
+                event[field] = list(targets) if len(targets) > 1 else targets[0]
+            if self._dry_run:
+                event["dry_run"] = True
+            _audit_log.info(orjson.dumps(event).decode(), extra={"audit": event})
+        if dry_run_denial:
+            return _NON_RPC
+        return decision
+
+    # --- lists and capabilities ------------------------------------------------------------------------
+
+    def filter_capabilities(
+        self, principal: Principal | None, capabilities: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Without the capabilities whose methods the principal can use none of (when hiding is on).
+
+        A capability counts as usable when some target would be allowed: a rule allowing `tools/call` for
+        `deploy_*` keeps `tools`. Unknown capability keys are kept.
+        """
+        if not self.hide_unauthorized_capabilities or self._dry_run:
+            return dict(capabilities)
+        bound = self._binding(principal)
+        return {
+            name: value
+            for name, value in capabilities.items()
+            if name not in _CAPABILITY_METHODS
+            or any(self._policy.allows_any(bound, method) for method in _CAPABILITY_METHODS[name])
+        }
+
+    def _filter(
+        self,
+        principal: Principal | None,
+        items: Sequence[Any],
+        method: str,
+        key: str,
+        attribute: str,
+        enabled: bool,
+    ) -> list[Any]:
+        items = list(items)
+        if not enabled or self._dry_run:
+            return items
+        keys: list[Any] = [
+            item.get(key) if type(item) is dict else _item_key(item, key, attribute) for item in items
+        ]
+        if all(type(name) is str for name in keys):
+            allowed = self._policy.filter(self._binding(principal), method, keys)
+            return [items[index] for index in allowed]
+        # Items without a name are dropped, as in 0.3.0.
+        positions = [position for position, name in enumerate(keys) if isinstance(name, str)]
+        allowed = self._policy.filter(self._binding(principal), method, [keys[p] for p in positions])
+        return [items[positions[index]] for index in allowed]
+
+    def filter_tools(self, principal: Principal | None, tools: Sequence[_Item]) -> list[_Item]:
+        """The tools `tools/call` would allow (when `hide_unauthorized_tools`), so list and call agree."""
+        return self._filter(principal, tools, "tools/call", "name", "name", self.hide_unauthorized_tools)
+
+    def _hide_lists(self) -> bool:
+        # Prompts and resources had no filter in 0.3.0; either hiding switch turns theirs on, so a policy
+        # that hides anything never lists a prompt or resource it would refuse.
+        return self.hide_unauthorized_tools or self.hide_unauthorized_capabilities
+
+    def filter_prompts(self, principal: Principal | None, prompts: Sequence[_Item]) -> list[_Item]:
+        """The prompts `prompts/get` would allow (when either hiding switch is on)."""
+        return self._filter(principal, prompts, "prompts/get", "name", "name", self._hide_lists())
+
+    def filter_resources(self, principal: Principal | None, resources: Sequence[_Item]) -> list[_Item]:
+        """The resources `resources/read` would allow (when either hiding switch is on)."""
+        return self._filter(principal, resources, "resources/read", "uri", "uri", self._hide_lists())
+
+    def filter_resource_templates(
+        self, principal: Principal | None, templates: Sequence[_Item]
+    ) -> list[_Item]:
+        """The templates whose `uriTemplate` text `resources/read` would allow as a uri (when hiding is on).
+
+        A template is matched as written (`file:///{path}`): a `resource` glob such as `file:///*` keeps it.
+        """
+        return self._filter(
+            principal, templates, "resources/read", "uriTemplate", "uri_template", self._hide_lists()
+        )
