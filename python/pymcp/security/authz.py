@@ -103,7 +103,7 @@ def build_authz_request(
 
 @runtime_checkable
 class Authenticator(Protocol):
-    """Turns a request into a principal: `None` means anonymous; raise `AuthenticationError` for bad credentials."""
+    """Turns a request into a principal (`None`: anonymous); bad credentials raise `AuthenticationError`."""
 
     async def authenticate(self, request: Any) -> Principal | None: ...
 
