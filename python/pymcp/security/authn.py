@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-import jwt
 import orjson
 
 from pymcp.security.authz import AuthenticationError
 from pymcp.security.principal import Principal
+
+# _HEAVY_IMPORTS: httpx and PyJWT (with cryptography) are imported where they are used. Together they add
+# about 9 MiB to every worker, and most servers use neither the introspection nor the JWT authenticator.
 
 __all__ = [
     "DEFAULT_JWT_ALGORITHMS",
@@ -412,6 +413,8 @@ class TokenIntrospectionAuthenticator:
         return principal
 
     async def _introspect(self, token: str) -> Mapping[str, Any]:
+        import httpx  # see _HEAVY_IMPORTS
+
         form = {"token": token, **self.extra_params}
         if self.token_type_hint:
             form["token_type_hint"] = self.token_type_hint
@@ -566,6 +569,8 @@ class JWTAuthenticator:
 
     async def authenticate_token(self, token: str) -> Principal:
         """The principal of a Bearer token (the middleware calls this with the token it already read)."""
+        import jwt  # see _HEAVY_IMPORTS
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -638,6 +643,8 @@ class JWTAuthenticator:
         await self._fetching.run("jwks", self._fetch)
 
     async def _fetch(self) -> None:
+        import httpx  # see _HEAVY_IMPORTS
+
         assert self.jwks_url is not None
         self._last_fetch = time.monotonic()
         try:
@@ -669,6 +676,8 @@ class _VerificationKey:
 
 def _index_jwks(document: Mapping[str, Any]) -> dict[str | None, list[_VerificationKey]]:
     """Signing keys by `kid` (and every key under None, for tokens without a `kid`); unusable keys skipped."""
+    import jwt  # see _HEAVY_IMPORTS
+
     keys: dict[str | None, list[_VerificationKey]] = {None: []}
     entries = document.get("keys")
     for entry in entries if isinstance(entries, list) else ():
