@@ -1,1 +1,1 @@
-"""Shared pytest configuration: `tests/` is on sys.path (pyproject), so `support` and `oracle` import directly."""
+"""Shared pytest configuration: `tests/` is on sys.path (see pyproject), so `support` and `oracle` import."""

@@ -1,4 +1,4 @@
-"""Typed errors that cross layers; they become JSON-RPC error objects in exactly one place (the dispatcher)."""
+"""Typed errors that cross layers; they become JSON-RPC error objects in one place (the dispatcher)."""
 
 from __future__ import annotations
 
