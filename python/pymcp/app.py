@@ -22,8 +22,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from pymcp.protocol.versions import versions_for_mode
 from pymcp.registry.manager import RegistryManager
 from pymcp.server.dispatch import Dispatcher
-from pymcp.server.session import SessionManager
+from pymcp.server.session import Session, SessionManager
 from pymcp.settings import MiddlewareConfig, ServerSettings
+from pymcp.state.store import Store, open_store
 from pymcp.transport.http import StreamableHTTP
 from pymcp.transport.stdio import serve_stdio
 
@@ -166,7 +167,7 @@ def _security_gate(config: MiddlewareConfig) -> Any:
     )
 
 
-def _task_engine(settings: ServerSettings) -> Any:
+def _task_engine(settings: ServerSettings, store: Store) -> Any:
     """The engine behind `tasks/*`, when tasks are enabled and the tasks package is available."""
     if not settings.capabilities.tasks_enabled:
         return None
@@ -174,12 +175,14 @@ def _task_engine(settings: ServerSettings) -> Any:
         from pymcp.tasks.engine import TaskEngine
     except ImportError:
         return None
-    return TaskEngine(page_size=settings.capabilities.list_page_size)
+    return TaskEngine(store, page_size=settings.capabilities.list_page_size)
 
 
 def create_app(
     middleware_config: MiddlewareConfig | None = None,
     server_settings: ServerSettings | None = None,
+    *,
+    store: str | Store | None = None,
     **kwargs: Any,
 ) -> Starlette:
     """An ASGI app serving MCP at `/mcp` (Streamable HTTP) and a health document at `/`.
@@ -189,6 +192,10 @@ def create_app(
     `allowed_origins` and `max_request_bytes`; middleware: the fields of `MiddlewareConfig`). They merge
     with `server_settings` / `middleware_config`; an unknown or conflicting keyword is a `TypeError`.
     The global registries are copied now: register later through `get_registry_manager(app)`.
+
+    `store` holds tasks and sessions: `None`/`"memory"` (this process only), a `redis://` URL (every
+    worker pointed at it serves every session and task; needs `pymcp-kit[redis]`), or a `Store`
+    object, which the caller closes (a URL's connection is closed with the app).
     """
     unknown = sorted(key for key in kwargs if key not in _SERVER_KWARGS and key not in _MIDDLEWARE_KWARGS)
     if unknown:
@@ -201,17 +208,19 @@ def create_app(
     _configure_logging(config.logging)
     gate = _security_gate(config)
     registries = RegistryManager.snapshot_globals()
-    task_engine = _task_engine(settings)
+    state_store = open_store(store)
+    task_engine = _task_engine(settings, state_store)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await sessions.start()
         if task_engine is not None:
             await task_engine.start()
         yield
-        # Ends open SSE streams so the server can stop.
-        sessions.close_all()
-        if task_engine is not None:
-            await task_engine.aclose()
+        # Ends open SSE streams (and 2026-07-28 listen streams) so the server can stop.
+        dispatcher.close_listeners()
+        await sessions.aclose()
+        await _close_state(app)
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse(
@@ -235,10 +244,22 @@ def create_app(
     dispatcher = Dispatcher(
         app=app, settings=settings, registries=registries, gate=gate, task_engine=task_engine
     )
+
+    def adopt(session: Session) -> None:
+        """Register a session loaded from the store, as `Dispatcher.initialize` does for new ones (for
+        broadcasts and task status notifications)."""
+        dispatcher.sessions.add(session)
+        if session.id is not None:
+            dispatcher._by_id[session.id] = session
+
     sessions = SessionManager(
+        store=state_store,
         idle_seconds=settings.session_idle_timeout,
         handshake_seconds=settings.session_handshake_timeout,
+        history_limit=settings.sse_history_limit,
+        queue_size=settings.session_queue_size,
         on_remove=dispatcher.forget,
+        on_load=adopt,
     )
     app.router.routes.insert(0, Route("/mcp", StreamableHTTP(dispatcher, sessions, settings)))
     app.state.server_settings = settings
@@ -247,8 +268,18 @@ def create_app(
     app.state.session_manager = sessions
     app.state.dispatcher = dispatcher
     app.state.task_engine = task_engine
+    app.state.state_store = state_store
+    app.state.owns_state_store = state_store is not store
     app.state.security_gate = gate
     return app
+
+
+async def _close_state(app: Any) -> None:
+    """Stop the task engine (failing the tasks still running here), then close the store if we opened it."""
+    if app.state.task_engine is not None:
+        await app.state.task_engine.aclose()
+    if app.state.owns_state_store:
+        await app.state.state_store.aclose()
 
 
 def run_http_server(
@@ -286,8 +317,6 @@ def run_stdio_server(
                 max_line_bytes=dispatcher.settings.max_request_bytes,
             )
         finally:
-            engine = getattr(app.state, "task_engine", None)
-            if engine is not None:
-                await engine.aclose()
+            await _close_state(app)
 
     asyncio.run(serve())

@@ -58,15 +58,19 @@ class CapabilitySettings:
 class ServerSettings:
     """Who the server is and which protocol revisions it speaks.
 
-    `protocol_mode` accepts "stable", "draft" and "dual" as in 0.3.0; the stateless 2026-07-28 revision is
-    not served yet, so every mode currently negotiates the stable revisions through `initialize`.
+    `protocol_mode` is "stable" (2025-11-25 and older, through `initialize` and sessions), "draft"
+    (2026-07-28 only: stateless, every request carries its version in `_meta`) or "dual" (the default:
+    both on the same endpoint). `request_state_keys` sign the `requestState` of multi round-trip
+    requests (the first signs, all verify; give every instance the same keys when several serve one
+    client); without keys each app draws a random one. `request_state_ttl_seconds` bounds how long a
+    client may take to answer.
     `allowed_origins`, `max_request_bytes`, `sse_history_limit`, `session_queue_size` and the session
     timeouts (seconds) are new: they bound what one client can make the server hold.
     """
 
     name: str = "pymcp-kit"
     version: str = PACKAGE_VERSION
-    protocol_mode: str = "stable"
+    protocol_mode: str = "dual"
     protocol_versions: Sequence[str] | None = None
     initializable_protocol_versions: Sequence[str] | None = None
     capabilities: CapabilitySettings = field(default_factory=CapabilitySettings)
@@ -80,6 +84,8 @@ class ServerSettings:
     session_queue_size: int = 1000
     session_idle_timeout: float = 600.0
     session_handshake_timeout: float = 30.0
+    request_state_keys: Sequence[bytes] | None = None
+    request_state_ttl_seconds: float = 600.0
 
     def __post_init__(self) -> None:
         versions = (
@@ -95,7 +101,7 @@ class ServerSettings:
         self.protocol_versions = versions
         if self.initializable_protocol_versions is None:
             initializable = tuple(v for v in versions if v not in DRAFT_VERSIONS)
-            # Draft-only mode: 2026-07-28 is not served yet, so keep the stable handshake working.
+            # Draft-only mode over HTTP never reaches `initialize`; stdio keeps the stable handshake.
             self.initializable_protocol_versions = initializable or STABLE_VERSIONS
         else:
             self.initializable_protocol_versions = tuple(self.initializable_protocol_versions)
@@ -106,6 +112,11 @@ class ServerSettings:
             raise ValueError(f"max_request_bytes must be positive, got `{self.max_request_bytes}`")
         if self.sse_history_limit < 0 or self.session_queue_size <= 0:
             raise ValueError("sse_history_limit must be >= 0 and session_queue_size > 0")
+
+    @property
+    def stateless_versions(self) -> tuple[str, ...]:
+        """The revisions served statelessly (per-request `_meta`), newest first; empty in stable mode."""
+        return tuple(v for v in self.protocol_versions or () if v in DRAFT_VERSIONS)
 
     @property
     def served_versions(self) -> tuple[str, ...]:

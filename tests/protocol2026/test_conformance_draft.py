@@ -1,7 +1,7 @@
 """The official conformance suite (0.2.0-alpha.12, 2026-07-28 wire) against the draft-module scaffold.
 
 Only the scenarios whose server behaviour lives in `pymcp.protocol.draft` run here; the full
-requirement set runs against the real server once the draft revision is wired in. The suite is
+requirement sets run against the real server in `tests/conformance/test_official_suite.py`. The suite is
 looked up under `$PYMCP_CONFORMANCE_2026` (an `npm install --prefix` directory), default
 `.tools/conformance-2026`; the test is skipped when it is not installed.
 """

@@ -1,7 +1,7 @@
 """The official `mcp` Python SDK client (2.x, streamable HTTP) against our server on real uvicorn.
 
-Its default `mode="auto"` probes `server/discover` first; we do not serve 2026-07-28 yet, so the probe
-must fail cleanly and the client fall back to `initialize`.
+Its default `mode="auto"` probes `server/discover` first and, against our default dual-mode server,
+speaks 2026-07-28 statelessly; `mode="legacy"` pins the 2025-11-25 handshake. Both must behave the same.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import mcp_types as types
+import pytest
 from mcp import Client
 
 from conformance_server import build_app as build_fixture
@@ -16,8 +17,11 @@ from server.conftest import build_app
 from support.mcp_schema import SchemaCheckedApp
 from support.server import serve
 
+MODES = pytest.mark.parametrize(("mode", "version"), [("auto", "2026-07-28"), ("legacy", "2025-11-25")])
 
-async def test_sdk_client_tools_prompts_resources_and_progress() -> None:
+
+@MODES
+async def test_sdk_client_tools_prompts_resources_and_progress(mode: str, version: str) -> None:
     progress: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(value: float, total: float | None, message: str | None) -> None:
@@ -25,8 +29,8 @@ async def test_sdk_client_tools_prompts_resources_and_progress() -> None:
 
     checked = SchemaCheckedApp(build_app())
     with serve(checked) as url:
-        async with Client(f"{url}/mcp") as client:
-            assert client.protocol_version == "2025-11-25"
+        async with Client(f"{url}/mcp", mode=mode) as client:
+            assert client.protocol_version == version
             tools = await client.list_tools()
             assert [tool.name for tool in tools.tools][:3] == ["add", "echo", "boom"]
             result = await client.call_tool("add", {"a": 20, "b": 22})
@@ -46,7 +50,8 @@ async def test_sdk_client_tools_prompts_resources_and_progress() -> None:
     assert not checked.problems, checked.problems
 
 
-async def test_sdk_client_answers_elicitation_on_the_post_stream() -> None:
+@MODES
+async def test_sdk_client_answers_elicitation_on_either_revision(mode: str, version: str) -> None:
     asked: list[Any] = []
 
     async def on_elicit(context: Any, params: Any) -> types.ElicitResult:
@@ -55,8 +60,25 @@ async def test_sdk_client_answers_elicitation_on_the_post_stream() -> None:
 
     checked = SchemaCheckedApp(build_fixture())
     with serve(checked) as url:
-        async with Client(f"{url}/mcp", elicitation_callback=on_elicit) as client:
+        async with Client(f"{url}/mcp", mode=mode, elicitation_callback=on_elicit) as client:
+            assert client.protocol_version == version
             result = await client.call_tool("test_elicitation", {"message": "who are you?"})
             assert "ada@example.com" in result.content[0].text  # type: ignore[union-attr]
     assert asked[0].message == "who are you?"
+    assert not checked.problems, checked.problems
+
+
+@MODES
+async def test_a_tool_that_asks_then_continues_as_a_task_runs_inline_for_plain_clients(
+    mode: str, version: str
+) -> None:
+    async def on_elicit(context: Any, params: Any) -> types.ElicitResult:
+        return types.ElicitResult(action="accept", content={"name": "Ada"})
+
+    checked = SchemaCheckedApp(build_fixture())
+    with serve(checked) as url:
+        async with Client(f"{url}/mcp", mode=mode, elicitation_callback=on_elicit) as client:
+            assert client.protocol_version == version
+            result = await client.call_tool("test_tool_with_task", {})
+            assert result.content[0].text == "Hello, Ada, from a task"  # type: ignore[union-attr]
     assert not checked.problems, checked.problems

@@ -4,6 +4,10 @@ The schemas live in `<repo>/../shared/spec/mcp-schema-<version>.json`. Results a
 result type of the request's method (`tools/list` → `ListToolsResult`), notifications and server→client
 requests against their own types, errors against the error response type.
 
+For 2026-07-28 (stateless) the revision is the request's `MCP-Protocol-Version` header: results are
+checked against `InputRequiredResult` when they ask for input, tasks-extension shapes (not in the core
+schema) only against the response envelope.
+
 One deliberate exception: an error answering a message whose id could not be read carries `"id": null`
 as JSON-RPC 2.0 requires; the MCP schemas have no null id, so such errors are checked without their id.
 """
@@ -17,7 +21,9 @@ from typing import Any
 
 import jsonschema
 
-__all__ = ["RESULT_TYPES", "SPEC_DIR", "validate_message", "validator_for"]
+__all__ = ["RESULT_TYPES", "SPEC_DIR", "STATELESS_VERSION", "validate_message", "validator_for"]
+
+STATELESS_VERSION = "2026-07-28"
 
 SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "spec"
 
@@ -40,6 +46,15 @@ RESULT_TYPES: dict[str, str] = {
     "tasks/cancel": "CancelTaskResult",
     "tasks/result": "GetTaskPayloadResult",
 }
+# 2026-07-28 differences: new methods, removed ones, and the tasks extension (outside the core schema).
+STATELESS_RESULT_TYPES: dict[str, str | None] = {
+    **RESULT_TYPES,
+    "server/discover": "DiscoverResult",
+    "subscriptions/listen": "SubscriptionsListenResult",
+    "tasks/get": None,
+    "tasks/update": None,
+    "tasks/cancel": None,
+}
 MESSAGE_TYPES: dict[str, str] = {
     "notifications/progress": "ProgressNotification",
     "notifications/message": "LoggingMessageNotification",
@@ -53,6 +68,7 @@ MESSAGE_TYPES: dict[str, str] = {
     "elicitation/create": "ElicitRequest",
     "roots/list": "ListRootsRequest",
     "ping": "PingRequest",
+    "notifications/subscriptions/acknowledged": "SubscriptionsAcknowledgedNotification",
 }
 
 
@@ -88,10 +104,10 @@ def validate_message(message: Any, version: str, *, request_method: str | None =
     """Check one message the server sent; `request_method` is the method of the request it answers."""
     assert isinstance(message, dict), f"a server message must be an object: {message!r}"
     assert message.get("jsonrpc") == "2.0", f"`jsonrpc` must be 2.0: {message!r}"
-    errors_type = "JSONRPCErrorResponse" if version == "2025-11-25" else "JSONRPCError"
+    errors_type = "JSONRPCErrorResponse" if version in ("2025-11-25", STATELESS_VERSION) else "JSONRPCError"
     if "error" in message:
         checked = {k: v for k, v in message.items() if not (k == "id" and v is None)}
-        if version != "2025-11-25" and "id" not in checked:
+        if version not in ("2025-11-25", STATELESS_VERSION) and "id" not in checked:
             checked["id"] = 0  # older schemas require an id; null ids are JSON-RPC 2.0 (see module doc)
         _check(version, errors_type, checked, "error")
         assert set(message) == {"jsonrpc", "id", "error"}, f"unexpected envelope keys: {sorted(message)}"
@@ -100,11 +116,21 @@ def validate_message(message: Any, version: str, *, request_method: str | None =
         assert set(message) == {"jsonrpc", "id", "result"}, (
             f"unexpected envelope keys (`_meta` belongs in result): {sorted(message)}"
         )
-        envelope = "JSONRPCResultResponse" if version == "2025-11-25" else "JSONRPCResponse"
+        envelope = (
+            "JSONRPCResultResponse" if version in ("2025-11-25", STATELESS_VERSION) else "JSONRPCResponse"
+        )
         _check(version, envelope, message, "response")
-        definition = RESULT_TYPES.get(request_method or "")
+        definition: str | None = RESULT_TYPES.get(request_method or "")
         if request_method == "tools/call" and "task" in message["result"]:
             definition = "CreateTaskResult"
+        if version == STATELESS_VERSION:
+            result_type = message["result"].get("resultType")
+            assert isinstance(result_type, str), f"a 2026-07-28 result needs `resultType`: {message!r}"
+            definition = STATELESS_RESULT_TYPES.get(request_method or "")
+            if result_type == "input_required":
+                definition = "InputRequiredResult"
+            elif result_type != "complete":
+                definition = None  # an extension's result (the tasks extension's `task`)
         if definition is not None:
             _check(version, definition, message["result"], f"`{request_method}` result")
         return
@@ -135,7 +161,12 @@ class SchemaCheckedApp:
             return
         methods: dict[Any, str] = {}
         headers = {key.decode().lower(): value.decode() for key, value in scope["headers"]}
-        state: dict[str, Any] = {"session": headers.get("mcp-session-id"), "sse": False, "buffer": b""}
+        state: dict[str, Any] = {
+            "session": headers.get("mcp-session-id"),
+            "sse": False,
+            "buffer": b"",
+            "stateless": headers.get("mcp-protocol-version") == STATELESS_VERSION,
+        }
 
         async def recording_receive() -> Any:
             message = await receive()
@@ -168,7 +199,7 @@ class SchemaCheckedApp:
             *events, state["buffer"] = state["buffer"].split(b"\n\n")
             for event in events:
                 for line in event.split(b"\n"):
-                    if line.startswith(b"data: ") and line[6:].strip():
+                    if line.startswith(b"data: ") and line[6:].strip():  # `: keep-alive` is a comment
                         self._check(state, methods, json.loads(line[6:]))
         else:
             state["buffer"] += body
@@ -181,7 +212,11 @@ class SchemaCheckedApp:
         method = methods.get(message.get("id")) if "method" not in message else None
         if method == "initialize" and "result" in message and state["session"]:
             self.versions[state["session"]] = message["result"]["protocolVersion"]
-        version = self.versions.get(state["session"] or "", "2025-11-25")
+        version = (
+            STATELESS_VERSION
+            if state["stateless"]
+            else self.versions.get(state["session"] or "", "2025-11-25")
+        )
         self.checked += 1
         try:
             validate_message(message, version, request_method=method)

@@ -19,7 +19,7 @@ __all__ = [
 LATEST_STABLE = "2025-11-25"
 # Newest first: negotiation answers an unsupported request with the first one.
 STABLE_VERSIONS: tuple[str, ...] = ("2025-11-25", "2025-06-18", "2025-03-26")
-# 2026-07-28 (stateless, no `initialize`) is accepted in settings but not served yet.
+# 2026-07-28: stateless, no `initialize`; every request names its version in `_meta`.
 DRAFT_VERSIONS: tuple[str, ...] = ("2026-07-28",)
 KNOWN_VERSIONS: frozenset[str] = frozenset((*STABLE_VERSIONS, *DRAFT_VERSIONS, "2024-11-05"))
 # Only 2025-03-26 allows JSON-RPC batches; later revisions removed them.

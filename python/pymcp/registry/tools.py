@@ -10,6 +10,7 @@ from typing import Any, Literal, TypedDict, TypeVar, Unpack, cast, overload
 
 import orjson
 
+from pymcp.protocol.draft.param_headers import HeaderMap, header_map
 from pymcp.protocol.schema import ArgumentChecker, compile_signature, compile_user_schema
 from pymcp.registry.base import Registry, dump_value
 
@@ -74,6 +75,8 @@ class ToolDefinition:
     is_async: bool = False
     in_thread: bool = False
     wire: dict[str, Any] = field(default_factory=dict)
+    header_map: HeaderMap = field(default_factory=dict)
+    """Argument path → `Mcp-Param-*` header name, from the `x-mcp-header` annotations (2026-07-28)."""
 
     @property
     def task_support(self) -> str:
@@ -212,11 +215,16 @@ def build_tool(
         raise TypeError(f"tool `{tool_name}`: annotations must be a mapping or a model")
     if icons is not None and not all(isinstance(icon, Mapping) and "src" in icon for icon in icons):
         raise ValueError(f"tool `{tool_name}`: every icon needs a `src`")
+    schema = dict(input_schema) if input_schema is not None else compiled.input_schema
+    try:
+        headers = header_map(schema)
+    except ValueError as error:
+        raise ValueError(f"tool `{tool_name}`: {error}") from None
     return ToolDefinition(
         name=tool_name,
         func=func,
         description=description if description is not None else inspect.cleandoc(func.__doc__ or ""),
-        input_schema=dict(input_schema) if input_schema is not None else compiled.input_schema,
+        input_schema=schema,
         check_arguments=compile_user_schema(input_schema) if input_schema is not None else compiled.check,
         injected=compiled.injected,
         title=title,
@@ -228,4 +236,5 @@ def build_tool(
         execution=config,
         is_async=inspect.iscoroutinefunction(func),
         in_thread=(config or {}).get("runner") == "thread",
+        header_map=headers,
     )

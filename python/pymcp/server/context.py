@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError
+from pymcp.protocol.draft.envelope import missing_capabilities
+from pymcp.protocol.draft.input_required import elicitation
 from pymcp.protocol.jsonrpc import encode_notification, encode_request
 from pymcp.tasks.engine import CancellationToken as TaskCancellationToken
 from pymcp.tasks.engine import CancelledError
@@ -18,15 +21,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LOG_LEVELS",
+    "AskInput",
     "CancellationToken",
     "CancelledError",
+    "ContinueAsTask",
     "Emitter",
     "RequestContext",
     "SessionContext",
+    "current_request_context",
 ]
 
 Emitter = Callable[[bytes], Awaitable[None]]
 """Sends one encoded message on the request's own stream (the POST's SSE response, or stdout)."""
+
+AskInput = Callable[[Mapping[str, Mapping[str, Any]]], Awaitable[dict[str, Any]]]
+"""Where a 2026-07-28 request's questions go (key → `{"method", "params"}`), answered key → result: the
+request's replayed round trip, or the inbox of a task that waits for `tasks/update`."""
 
 # RFC 5424 severities, least severe first (the MCP `LoggingLevel` values).
 LOG_LEVELS: dict[str, int] = {
@@ -43,6 +53,29 @@ _CLIENT_CAPABILITY = {
     "elicitation/create": "elicitation",
     "roots/list": "roots",
 }
+
+
+_CURRENT: ContextVar[RequestContext | None] = ContextVar("pymcp_request_context", default=None)
+
+
+def current_request_context() -> RequestContext:
+    """The context of the request being served, for code that cannot take a `request_context`
+    parameter (prompt and resource functions); raises `LookupError` outside a request."""
+    context = _CURRENT.get()
+    if context is None:
+        raise LookupError("no MCP request is being served here")
+    return context
+
+
+class ContinueAsTask(BaseException):
+    """Raised by `RequestContext.continue_as_task`: the call answers with a task that runs `work`.
+
+    A `BaseException`, so `except Exception` in tool code does not swallow it.
+    """
+
+    def __init__(self, work: Callable[[], Awaitable[Any]]) -> None:
+        super().__init__("continue as a task")
+        self.work = work
 
 
 class CancellationToken(TaskCancellationToken):
@@ -74,7 +107,13 @@ class SessionContext:
 
 
 class RequestContext:
-    """Given to tools that take a `request_context` parameter."""
+    """Given to tools that take a `request_context` parameter.
+
+    Asking the client (`elicit`, `sample`, `list_roots`, `request_input`) works on both revisions: on a
+    2025-11-25 session it sends a request on this request's stream and waits; on a 2026-07-28 request
+    it answers `input_required` and the client retries, replaying the tool from the start with the
+    answers so far (so do nothing irreversible before the last question).
+    """
 
     def __init__(
         self,
@@ -90,6 +129,8 @@ class RequestContext:
         logging_enabled: bool,
         close_stream: Callable[[], Awaitable[None]] | None = None,
         task_context: Any = None,
+        ask_input: AskInput | None = None,
+        can_become_task: bool = False,
     ) -> None:
         self.app = app
         self.session = session
@@ -107,6 +148,13 @@ class RequestContext:
         self._logging_enabled = logging_enabled
         self._close_stream = close_stream
         self._last_progress: float | None = None
+        self._ask_input = ask_input
+        self._asked = 0
+        self._can_become_task = can_become_task
+
+    def activate(self) -> None:
+        """Make this the context `current_request_context()` returns in the running task."""
+        _CURRENT.set(self)
 
     @property
     def session_id(self) -> str | None:
@@ -115,6 +163,15 @@ class RequestContext:
     @property
     def session_context(self) -> SessionContext:
         return SessionContext(self.session.id, self.principal)
+
+    @property
+    def client_capabilities(self) -> Mapping[str, Any]:
+        """What the client declared: at `initialize`, or in this request's `_meta` (2026-07-28)."""
+        return self.session.client_capabilities
+
+    def client_supports(self, required: Mapping[str, Any]) -> bool:
+        """Whether the client declared everything in `required`, e.g. `{"sampling": {}}`."""
+        return not missing_capabilities(self.session.client_capabilities, required)
 
     async def report_progress(
         self, progress: float, total: float | None = None, message: str | None = None
@@ -152,8 +209,11 @@ class RequestContext:
     ) -> Any:
         """Ask the client something (`sampling/createMessage`, `elicitation/create`, `roots/list`) and wait.
 
-        The request travels on this request's stream; an error answer raises `MCPError`.
+        The request travels on this request's stream; an error answer raises `MCPError`. On a 2026-07-28
+        request the question goes back to the client in an `input_required` result instead.
         """
+        if self._ask_input is not None:
+            return await self._ask_one({"method": method, "params": dict(params or {})})
         capability = _CLIENT_CAPABILITY.get(method)
         if capability is not None and capability not in self.session.client_capabilities:
             raise MCPError(
@@ -176,8 +236,31 @@ class RequestContext:
             )
         return response.result
 
+    async def _ask_one(self, request: Mapping[str, Any]) -> Any:
+        # Numbered in ask order: a replayed handler asks the same questions under the same keys.
+        self._asked += 1
+        key = f"q{self._asked}"
+        ask = self._ask_input
+        assert ask is not None  # only called when set
+        return (await ask({key: request}))[key]
+
+    async def request_input(self, requests: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """Ask several questions at once (key → `{"method", "params"}`); returns key → answer.
+
+        On a 2026-07-28 request they go out together in one `input_required` result; on a session they
+        are asked one after the other.
+        """
+        if self._ask_input is not None:
+            return await self._ask_input(requests)
+        return {
+            key: await self.send_request(str(request["method"]), request.get("params"))
+            for key, request in requests.items()
+        }
+
     async def elicit(self, message: str, requested_schema: Mapping[str, Any]) -> Any:
         """`elicitation/create` in form mode; returns the client's `ElicitResult`."""
+        if self._ask_input is not None:
+            return await self._ask_one(elicitation(message, requested_schema))
         return await self.send_request(
             "elicitation/create", {"message": message, "requestedSchema": requested_schema}
         )
@@ -187,6 +270,22 @@ class RequestContext:
         return await self.send_request(
             "sampling/createMessage", {"messages": messages, "maxTokens": max_tokens, **options}
         )
+
+    async def continue_as_task(self, work: Callable[[], Awaitable[Any]]) -> Any:
+        """Finish the tool with `work()`, as a task when the client offers the tasks extension.
+
+        On a 2026-07-28 call that offers `io.modelcontextprotocol/tasks` the call answers at once with
+        the task and `work()`'s value becomes the task's result: ask your questions before this (they go
+        through the call's input-required rounds), not inside `work`. Anywhere else `work()` runs now
+        and its value is returned.
+        """
+        if self._can_become_task:
+            raise ContinueAsTask(work)
+        return await work()
+
+    async def list_roots(self) -> Any:
+        """`roots/list`; returns the client's `ListRootsResult`."""
+        return await self.send_request("roots/list", {})
 
     async def close_sse_stream(self) -> None:
         """End this request's SSE response now; what follows is kept for the client to resume with

@@ -2,17 +2,37 @@
 
 The method table is built once. Every request is authorized exactly once (`gate.authorize`), and every
 error, whatever raised it, becomes a JSON-RPC error object here and nowhere else.
+
+Two entries serve the two protocol eras with the same handlers: `handle_request` runs a request of a
+2025-11-25 (or older) session; `handle_stateless` runs a self-describing 2026-07-28 request. The
+stateless entry is the only place that knows the revision: it validates the `_meta` envelope, builds a
+throwaway session from it, lets handlers ask the client through a replayed `RoundTrip`, maps the
+errors 2026-07-28 renamed, and decorates every result (`resultType`, caching hints, `serverInfo`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError
+from pymcp.protocol.draft.envelope import (
+    TASK_METHODS,
+    StatelessRequest,
+    check_method,
+    stateless_error,
+    validate_request,
+)
+from pymcp.protocol.draft.input_required import INPUT_REQUIRED_METHODS
+from pymcp.protocol.draft.mrtr import InputRequired, RoundTrip
+from pymcp.protocol.draft.request_state import RequestStateCodec
+from pymcp.protocol.draft.results import CachePolicy, decorate_result, discover_result, stateless_capabilities
+from pymcp.protocol.draft.subscriptions import SubscriptionFilter, acknowledgement, listen_result, tag
+from pymcp.protocol.draft.tasks import TASKS_REQUIRED
 from pymcp.protocol.jsonrpc import (
     Notification,
     Request,
@@ -23,12 +43,13 @@ from pymcp.protocol.jsonrpc import (
 )
 from pymcp.protocol.versions import negotiate
 from pymcp.security.principal import principal_identity
-from pymcp.server.context import CancellationToken, Emitter
+from pymcp.server.context import AskInput, CancellationToken, Emitter
 from pymcp.server.handlers import Handlers
 from pymcp.server.session import Session, SessionState
 from pymcp.server.tasks import TASK_VERSIONS, TaskMethods
 
 if TYPE_CHECKING:
+    from pymcp.protocol.draft.headers import RequestHeaders
     from pymcp.registry.manager import RegistryManager
     from pymcp.security.principal import Principal
     from pymcp.settings import ServerSettings
@@ -51,6 +72,12 @@ class Call:
     emit: Emitter
     cancel_token: CancellationToken
     close_stream: Callable[[], Awaitable[None]] | None
+    client: StatelessRequest | None = None
+    """The request's own `_meta` (2026-07-28); None on a session."""
+    ask_input: AskInput | None = None
+    """How a stateless `tools/call`, `prompts/get` or `resources/read` (or its task) asks the client."""
+    headers: RequestHeaders | None = None
+    """The MCP headers of a stateless HTTP request (None on a session and on stdio)."""
 
 
 Handler = Callable[[Call], Awaitable[dict[str, Any]]]
@@ -58,12 +85,25 @@ Reply = tuple[bytes | None, MCPError | None]
 
 # Client notifications are not authorized: they only act on what the same principal started.
 _BEFORE_READY = frozenset(("initialize", "ping"))
+# A listen stream that falls this far behind is ended; the client re-listens and re-reads the lists.
+_LISTEN_QUEUE = 256
+_LISTEN_CLOSED = ("", None)  # the sentinel that ends every listen stream (shutdown)
+ListenQueue = asyncio.Queue[tuple[str, Mapping[str, Any] | None]]
 
 
-def _internal_error(request_id: str | int) -> Reply:
+def _internal_error(request_id: str | int) -> tuple[bytes, MCPError]:
     """What the client learns about a bug on our side: nothing but the code (the details are logged)."""
     error = MCPError(ErrorCode.INTERNAL_ERROR, "internal error")
     return encode_error(request_id, error), error
+
+
+def _replayed(round_trip: RoundTrip) -> AskInput:
+    """Questions answered from the retry's `inputResponses` and sealed state, else `InputRequired`."""
+
+    async def ask(requests: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        return round_trip.ask_all(requests)
+
+    return ask
 
 
 class Dispatcher:
@@ -90,6 +130,20 @@ class Dispatcher:
         if task_engine is not None and settings.capabilities.tasks_enabled:
             self.tasks = TaskMethods(self, task_engine)
             self.table.update(self.tasks.table())
+        self.codec = RequestStateCodec(
+            settings.request_state_keys, ttl_seconds=settings.request_state_ttl_seconds
+        )
+        # Whatever depends on who asks is private; without a gate every caller sees the same lists.
+        self.cache_policy = CachePolicy(private=gate is not None)
+        self.stateless_table: dict[str, Handler] = {
+            **self.table,
+            "tools/call": self.handlers.call_tool_stateless,
+            "server/discover": self.discover,
+            "subscriptions/listen": self.listen,
+        }
+        if self.tasks is not None:
+            self.stateless_table.update(self.tasks.extension_table())
+        self._listeners: dict[ListenQueue, SubscriptionFilter] = {}
         self._watch_registries()
 
     # -- lifecycle ------------------------------------------------------------------------------------------
@@ -230,6 +284,148 @@ class Dispatcher:
             if registered:
                 session.in_flight.pop(request.id, None)
 
+    async def handle_stateless(
+        self,
+        request: Request,
+        principal: Principal | None,
+        headers: RequestHeaders | None,
+        emit: Emitter,
+    ) -> tuple[bytes, MCPError | None]:
+        """Run one 2026-07-28 request (`headers` is None off HTTP).
+
+        There is no cancellation notification at 2026-07-28: the transport cancels the task running
+        this when the client closes the response, and the `CancelledError` goes back to it.
+        """
+        method = request.method
+        token = CancellationToken(asyncio.current_task())
+        try:
+            client = validate_request(
+                method, request.params, headers, supported_versions=self.settings.stateless_versions
+            )
+            check_method(method, tasks_extension=self.tasks is not None)
+            if method in TASK_METHODS:
+                client.require(TASKS_REQUIRED)
+            handler = self.stateless_table.get(method)
+            if handler is None:
+                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
+            if self.gate is not None:
+                self._authorize_stateless(principal, method, request.params)
+            params = self._params(request.params)
+            session = self._stateless_session(client, principal)
+            round_trip = (
+                RoundTrip(codec=self.codec, client=client, principal=principal, method=method, params=params)
+                if method in INPUT_REQUIRED_METHODS
+                else None
+            )
+            ask_input = _replayed(round_trip) if round_trip is not None else None
+            call = Call(
+                session, principal, request.id, method, params, emit, token, None, client, ask_input, headers
+            )
+            try:
+                result = await handler(call)
+            except InputRequired as pending:
+                assert round_trip is not None  # only a round trip raises it
+                result = round_trip.input_required(pending)
+            decorated = decorate_result(
+                method, result, server_info=self.settings.server_info(), cache=self.cache_policy
+            )
+            return encode_result(request.id, decorated), None
+        except MCPError as raised:
+            error = stateless_error(raised)
+            return encode_error(request.id, error), error
+        except Exception:
+            logger.exception("request `%s` failed", method)
+            return _internal_error(request.id)
+
+    def _authorize_stateless(
+        self, principal: Principal | None, method: str, params: dict[str, Any] | list[Any] | None
+    ) -> None:
+        """The gate's decision; `server/discover` is also allowed where `initialize`, the handshake it
+        replaces, is (so policies written for sessions keep working unchanged)."""
+        assert self.gate is not None
+        if method == "server/discover":
+            try:
+                self.gate.authorize(principal, "initialize", params)
+            except MCPError:
+                pass
+            else:
+                return
+        self.gate.authorize(principal, method, params)
+
+    def _stateless_session(self, client: StatelessRequest, principal: Principal | None) -> Session:
+        """A session that lives for one request, so handlers see the caller as on the session path."""
+        session = Session(
+            None,
+            owner=principal_identity(principal),
+            protocol_version=client.protocol_version,
+            client_info=dict(client.client_info or {}),
+            client_capabilities=dict(client.client_capabilities),
+            history_limit=0,
+            queue_size=1,
+        )
+        session.state = SessionState.READY
+        session.log_level = client.log_level
+        return session
+
+    def stateless_capabilities(self, principal: Principal | None) -> dict[str, Any]:
+        """What `server/discover` advertises to `principal` (filtered by the gate, like `initialize`)."""
+        advertised = self.capabilities(self.settings.stateless_versions[0])
+        if self.tasks is not None:
+            advertised["tasks"] = {}
+        if self.gate is not None:
+            advertised = self.gate.filter_capabilities(principal, advertised)
+        return stateless_capabilities(advertised)
+
+    async def discover(self, call: Call) -> dict[str, Any]:
+        return discover_result(
+            supported_versions=self.settings.stateless_versions,
+            capabilities=self.stateless_capabilities(call.principal),
+            server_info=self.settings.server_info(),
+            instructions=self.settings.description,
+            cache=self.cache_policy,
+        )
+
+    async def listen(self, call: Call) -> dict[str, Any]:
+        """`subscriptions/listen`: acknowledge, then forward the wanted notifications until shutdown.
+
+        The client ends it by closing the stream (the transport cancels this handler).
+        """
+        wanted = SubscriptionFilter.read(call.params, self.stateless_capabilities(call.principal))
+        if wanted.resource_uris and self.gate is not None:
+            wanted = SubscriptionFilter(
+                methods=wanted.methods,
+                resource_uris=frozenset(
+                    uri for uri in wanted.resource_uris if self._may_subscribe(call.principal, uri)
+                ),
+            )
+        queue: ListenQueue = asyncio.Queue(_LISTEN_QUEUE)
+        self._listeners[queue] = wanted
+        try:
+            ack = acknowledgement(call.request_id, wanted)
+            await call.emit(encode_notification(ack["method"], ack["params"]))
+            while True:
+                method, params = await queue.get()
+                if not method:
+                    break
+                await call.emit(encode_notification(method, tag(params, call.request_id)))
+        finally:
+            self._listeners.pop(queue, None)
+        return listen_result(call.request_id)
+
+    def _may_subscribe(self, principal: Principal | None, uri: str) -> bool:
+        assert self.gate is not None
+        try:
+            self.gate.authorize(principal, "resources/subscribe", {"uri": uri})
+        except MCPError:
+            return False
+        return True
+
+    def close_listeners(self) -> None:
+        """End every `subscriptions/listen` stream (shutdown): each answers its request."""
+        for queue in list(self._listeners):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(_LISTEN_CLOSED)
+
     async def handle_notification(self, session: Session, notification: Notification) -> None:
         """Client notifications: initialized, cancelled, roots changed; others are ignored."""
         method = notification.method
@@ -258,6 +454,15 @@ class Dispatcher:
         self, method: str, params: Mapping[str, Any] | None, *, only: Callable[[Session], bool] | None = None
     ) -> None:
         """Send a notification on the standalone stream of every ready session (that `only` accepts)."""
+        for queue, wanted in list(self._listeners.items()):
+            if wanted.wants(method, params):
+                try:
+                    queue.put_nowait((method, params))
+                except asyncio.QueueFull:
+                    # Too far behind: end that stream rather than hold unbounded notifications.
+                    self._listeners.pop(queue, None)
+                    queue.get_nowait()
+                    queue.put_nowait(_LISTEN_CLOSED)
         data = encode_notification(method, params)
         for session in list(self.sessions):
             if session.state is SessionState.READY and not session.closed and (only is None or only(session)):

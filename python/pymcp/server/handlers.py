@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError
+from pymcp.protocol.draft.param_headers import check_param_headers
 from pymcp.protocol.schema import InvalidArgument
 from pymcp.registry.resources import ResourceTemplateDefinition
 from pymcp.registry.tools import ToolDefinition, normalize_tool_result
-from pymcp.server.context import LOG_LEVELS, RequestContext
+from pymcp.server.context import LOG_LEVELS, ContinueAsTask, RequestContext
 from pymcp.server.pagination import page
 
 if TYPE_CHECKING:
@@ -96,19 +97,37 @@ class Handlers:
     async def list_tools(self, call: Call) -> dict[str, Any]:
         return self._list(call, "tools/list", "tools", "tools", self.registries.tools.wire_items())
 
-    async def call_tool(self, call: Call) -> dict[str, Any]:
+    def _tool_call(self, call: Call) -> tuple[ToolDefinition, dict[str, Any]]:
         name = _string(call.params, "name")
         arguments = _object(call.params, "arguments")
         tool = self.registries.tools.get(name)
         if tool is None:
             raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown tool `{name}`")
+        return tool, arguments
+
+    async def call_tool(self, call: Call) -> dict[str, Any]:
+        tool, arguments = self._tool_call(call)
         tasks = self.dispatcher.tasks
         if tasks is not None and tasks.serves(call.session):
             if "task" in call.params:
                 return await tasks.call_tool(call, tool, arguments)
             if tool.task_support == "required":
-                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"tool `{name}` must be called as a task")
+                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"tool `{tool.name}` must be called as a task")
         return await self.run_tool(tool, arguments, call)
+
+    async def call_tool_stateless(self, call: Call) -> dict[str, Any]:
+        """`tools/call` at 2026-07-28: `Mcp-Param-*` headers checked; the server decides what is a task."""
+        tool, arguments = self._tool_call(call)
+        if call.headers is not None and tool.header_map:
+            check_param_headers(tool.header_map, arguments, call.headers)
+        tasks = self.dispatcher.tasks
+        if tasks is not None and tool.task_support != "forbidden":
+            return await tasks.call_tool_extension(call, tool, arguments)
+        try:
+            return await self.run_tool(tool, arguments, call)
+        except ContinueAsTask as escalation:
+            assert tasks is not None  # only raised when a task can be created
+            return await tasks.continue_as_task(call, tool, escalation.work)
 
     async def run_tool(
         self, tool: ToolDefinition, arguments: dict[str, Any], call: Call, task_context: Any = None
@@ -150,9 +169,15 @@ class Handlers:
             params=call.params,
             emit=call.emit,
             cancel_token=call.cancel_token,
-            logging_enabled=self.capabilities.logging_enabled,
+            # 2026-07-28: no log message unless this very request asked for a level.
+            logging_enabled=self.capabilities.logging_enabled
+            and (call.client is None or call.client.log_level is not None),
             close_stream=call.close_stream,
             task_context=task_context,
+            ask_input=call.ask_input,
+            can_become_task=task_context is None
+            and self.dispatcher.tasks is not None
+            and self.dispatcher.tasks.can_create(call),
         )
 
     # -- prompts --------------------------------------------------------------------------------------------
@@ -166,6 +191,7 @@ class Handlers:
         prompt = self.registries.prompts.get(name)
         if prompt is None:
             raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown prompt `{name}`")
+        self.request_context(call).activate()
         return await _shielded(f"prompt `{name}`", prompt.render(arguments))
 
     # -- resources ------------------------------------------------------------------------------------------
@@ -184,6 +210,7 @@ class Handlers:
         if found is None:
             raise MCPError(ErrorCode.RESOURCE_NOT_FOUND, f"resource not found: `{uri}`", {"uri": uri})
         resource, values = found
+        self.request_context(call).activate()
         if isinstance(resource, ResourceTemplateDefinition):
             return await _shielded(f"reading resource `{uri}`", resource.read(uri, values))
         return await _shielded(f"reading resource `{uri}`", resource.read(uri))

@@ -1,17 +1,41 @@
-"""Sessions and their event streams (resumable SSE history, bounded queues)."""
+"""Sessions (shared through the state store) and their event streams (per worker: resumable SSE history,
+bounded queues)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import enum
+import logging
 import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["EventStream", "Session", "SessionManager", "SessionState", "parse_event_id"]
+from pymcp.state.store import MemoryStore, Store, Subscription
+
+__all__ = ["EventStream", "Session", "SessionManager", "SessionState", "SessionStoreError", "parse_event_id"]
+
+
+logger = logging.getLogger("pymcp.server")
+
+_NAMESPACE: Final = "session"
+_DELETED: Final = "deleted"
+_LIVE: Final = frozenset(("wait_initialized", "ready"))
+
+
+class SessionStoreError(Exception):
+    """The state store could not be reached: the transport answers 503 (the details are logged)."""
+
+
+def _log_store_failure(error: Exception) -> None:
+    logger.warning("the session store failed: %r", error)
+
+
+def _unavailable(error: Exception) -> SessionStoreError:
+    _log_store_failure(error)
+    return SessionStoreError("the session store is unavailable")
 
 
 class SessionState(enum.Enum):
@@ -168,24 +192,154 @@ class Session:
 
 
 class SessionManager:
-    """Sessions by id (random, unguessable), bounded in number and in time: a session that does not finish
-    its handshake within `handshake_seconds`, or stays idle (no request, no open stream, nothing running)
-    for `idle_seconds`, is removed."""
+    """Sessions by id (random, unguessable), kept in the store so that every worker can serve them.
+
+    Each worker holds the sessions it served in memory (with their streams, which never leave it) and
+    loads the others from the store on first use. The store record (`_record`) expires after
+    `handshake_seconds` until `notifications/initialized`, then after `idle_seconds` without a request:
+    its expiry is pushed back at most every quarter of the idle time (one round trip per session per
+    `idle_seconds / 4`, not per request), with a quarter of slack so a session is never dropped before
+    it was idle for `idle_seconds`. Changes (handshake, log level, subscriptions, DELETE) are written
+    through `transition` and announced to every worker, which update or drop their copies.
+
+    A local copy is also dropped when it expires locally (handshake not finished, or idle with no open
+    stream and nothing running); the store record decides whether a later request finds it again.
+    """
 
     def __init__(
         self,
         *,
+        store: Store | None = None,
         max_sessions: int = 10_000,
         idle_seconds: float = 600.0,
         handshake_seconds: float = 30.0,
+        history_limit: int = 1000,
+        queue_size: int = 1000,
         on_remove: Callable[[Session], None] | None = None,
+        on_load: Callable[[Session], None] | None = None,
     ) -> None:
         self.sessions: dict[str, Session] = {}
+        self.store: Store = store if store is not None else MemoryStore()
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
         self.handshake_seconds = handshake_seconds
+        self.history_limit = history_limit
+        self.queue_size = queue_size
         self.on_remove = on_remove
+        self.on_load = on_load
         self._next_sweep = 0.0
+        self._saved: dict[str, dict[str, Any]] = {}  # session id → its changeable fields as last stored
+        self._refreshed: dict[str, float] = {}  # session id → when its store expiry was last pushed back
+        self._listener: asyncio.Task[None] | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen to the other workers' session changes (call at startup; idempotent)."""
+        if self._listener is None:
+            subscription = await self.store.subscribe()
+            self._listener = asyncio.create_task(self._listen(subscription), name="pymcp-sessions-listen")
+
+    async def aclose(self) -> None:
+        """Drop every local session (ending its streams) and stop listening; the store keeps the records."""
+        self.close_all()
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
+
+    # -- the transport's calls ----------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        return secrets.token_hex(16)
+
+    async def add(self, session: Session) -> None:
+        """A session that just answered `initialize`: hold it here and write it to the store."""
+        if session.id is None:
+            raise ValueError("an HTTP session needs an id")
+        self._hold(session.id, session)
+        try:
+            await self._write(session)
+        except Exception as error:
+            self.remove(session.id)
+            raise _unavailable(error) from error
+
+    async def get(self, session_id: str, owner: str | None) -> Session | None:
+        """The session `session_id` of `owner`, from here or from the store; `None` when it is unknown,
+        expired, deleted or someone else's (indistinguishable on purpose)."""
+        now = time.monotonic()
+        session = self.sessions.get(session_id)
+        if session is not None and session.owner != owner:
+            return None
+        if session is not None and self._expired(session, now):
+            self.remove(session_id)
+            session = None
+        if session is None:
+            try:
+                record = await self.store.get(_NAMESPACE, _space(owner, session_id), session_id)
+            except Exception as error:
+                raise _unavailable(error) from error
+            if record is None or record["status"] == _DELETED:
+                return None
+            # A concurrent request may have loaded it meanwhile: one copy per worker.
+            session = self.sessions.get(session_id) or self._load(record)
+            self._refreshed[session_id] = now
+        elif self._refresh_due(session, now):
+            try:
+                if not await self._refresh(session, now):
+                    return None
+            except Exception as error:
+                # The copy held here keeps serving; the next request tries again.
+                _log_store_failure(error)
+        session.last_seen = now
+        return session
+
+    async def save(self, session: Session) -> None:
+        """Write what a message changed (handshake, log level, subscriptions); nothing if nothing changed."""
+        if session.id is None or session.closed:
+            return
+        saved = self._saved.get(session.id)
+        current = _changeable(session)
+        if saved is None or all(saved.get(key) == value for key, value in current.items()):
+            return
+        changes = {key: value for key, value in current.items() if saved.get(key) != value}
+        try:
+            await self._save(session, changes, status_changed=saved["status"] != current["status"])
+        except Exception as error:
+            # The change stays unsaved here and is written with the next one.
+            _log_store_failure(error)
+
+    async def _save(self, session: Session, changes: dict[str, Any], *, status_changed: bool) -> None:
+        assert session.id is not None
+        change = await self.store.transition(
+            _NAMESPACE, _space(session.owner, session.id), session.id, changes, from_statuses=_LIVE
+        )
+        if change.record is None:
+            await self._write(session)  # expired from the store while this worker still used it
+        elif not change.applied:
+            self.remove(session.id)  # deleted through another worker
+        else:
+            self._saved[session.id] = change.record
+            if status_changed:
+                await self._refresh(session, time.monotonic())  # the handshake TTL becomes the idle TTL
+
+    async def delete(self, session_id: str) -> None:
+        """End a session everywhere (HTTP DELETE): the record becomes a tombstone until it expires."""
+        session = self.remove(session_id)
+        if session is None:
+            return
+        try:
+            await self.store.transition(
+                _NAMESPACE,
+                _space(session.owner, session_id),
+                session_id,
+                {"status": _DELETED},
+                from_statuses=_LIVE,
+            )
+        except Exception as error:
+            raise _unavailable(error) from error
+
+    # -- local copies ---------------------------------------------------------------------------------------
 
     def _expired(self, session: Session, now: float) -> bool:
         if session.state is not SessionState.READY and now - session.created_at > self.handshake_seconds:
@@ -194,7 +348,7 @@ class SessionManager:
         return not busy and now - session.last_seen > self.idle_seconds
 
     def sweep(self, now: float) -> None:
-        """Remove expired sessions (runs at most every few seconds, when sessions are added)."""
+        """Drop expired local copies (runs at most every few seconds, when sessions are added)."""
         if now < self._next_sweep:
             return
         self._next_sweep = now + 5.0
@@ -202,31 +356,17 @@ class SessionManager:
             if self._expired(session, now):
                 self.remove(session_id)
 
-    def new_id(self) -> str:
-        return secrets.token_hex(16)
-
-    def add(self, session: Session) -> None:
-        if session.id is None:
-            raise ValueError("an HTTP session needs an id")
+    def _hold(self, session_id: str, session: Session) -> None:
         self.sweep(time.monotonic())
         if len(self.sessions) >= self.max_sessions:
-            oldest = next(iter(self.sessions))
-            self.remove(oldest)
-        self.sessions[session.id] = session
-
-    def get(self, session_id: str) -> Session | None:
-        session = self.sessions.get(session_id)
-        if session is None:
-            return None
-        now = time.monotonic()
-        if self._expired(session, now):
-            self.remove(session_id)
-            return None
-        session.last_seen = now
-        return session
+            self.remove(next(iter(self.sessions)))
+        self.sessions[session_id] = session
 
     def remove(self, session_id: str) -> Session | None:
+        """Drop the local copy (its streams end); the store record is left alone."""
         session = self.sessions.pop(session_id, None)
+        self._saved.pop(session_id, None)
+        self._refreshed.pop(session_id, None)
         if session is not None:
             session.close()
             if self.on_remove is not None:
@@ -236,3 +376,129 @@ class SessionManager:
     def close_all(self) -> None:
         for session_id in list(self.sessions):
             self.remove(session_id)
+
+    # -- the store ------------------------------------------------------------------------------------------
+
+    def _ttl(self, session: Session) -> float:
+        """Seconds the store keeps the session without a request: the local limit plus a quarter of slack."""
+        limit = self.idle_seconds if session.state is SessionState.READY else self.handshake_seconds
+        return limit * 1.25
+
+    def _refresh_due(self, session: Session, now: float) -> bool:
+        # Also during the handshake: `notifications/initialized` may have reached another worker.
+        if session.state is not SessionState.READY:
+            return True
+        return now - self._refreshed.get(session.id or "", 0.0) > self._ttl(session) / 4
+
+    async def _write(self, session: Session) -> None:
+        assert session.id is not None  # HTTP sessions always have one
+        record = _record(session)
+        ttl_ms = max(int(self._ttl(session) * 1000), 1)
+        await self.store.create(
+            _NAMESPACE, _space(session.owner, session.id), session.id, record, ttl_ms=ttl_ms
+        )
+        self._saved[session.id] = record
+        self._refreshed[session.id] = time.monotonic()
+
+    async def _refresh(self, session: Session, now: float) -> bool:
+        """Push back the store expiry and take in other workers' changes; False when it was deleted."""
+        assert session.id is not None
+        ttl_ms = max(int(self._ttl(session) * 1000), 1)
+        record = await self.store.touch(
+            _NAMESPACE, _space(session.owner, session.id), session.id, ttl_ms=ttl_ms
+        )
+        if record is None:
+            await self._write(session)
+            return True
+        if record["status"] == _DELETED:
+            self.remove(session.id)
+            return False
+        self._apply(session, record)
+        self._refreshed[session.id] = now
+        return True
+
+    def _load(self, record: dict[str, Any]) -> Session:
+        session = Session(
+            record["id"],
+            owner=record["owner"],
+            protocol_version=record["protocolVersion"],
+            client_info=record["clientInfo"],
+            client_capabilities=record["clientCapabilities"],
+            history_limit=self.history_limit,
+            queue_size=self.queue_size,
+        )
+        self._apply(session, record, force=True)
+        self._hold(record["id"], session)
+        if self.on_load is not None:
+            self.on_load(session)
+        return session
+
+    def _apply(self, session: Session, record: dict[str, Any], *, force: bool = False) -> None:
+        """Take in the shared fields of a record read from the store or announced by another worker,
+        unless this copy has changes of its own not yet saved (its request's `save` writes them)."""
+        assert session.id is not None
+        saved = self._saved.get(session.id, {})
+        if not force and any(saved.get(key) != value for key, value in _changeable(session).items()):
+            return
+        session.state = SessionState(record["status"])
+        session.log_level = record.get("logLevel")
+        session.subscriptions = set(record.get("subscriptions") or ())
+        self._saved[session.id] = _changeable(session)
+
+    async def _listen(self, subscription: Subscription) -> None:
+        try:
+            while True:
+                try:
+                    event = await subscription.get()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    current = asyncio.current_task()
+                    if current is not None and current.cancelling():
+                        return  # redis-py turns a cancelled read into a connection error
+                    # The store's connection dropped: copies are re-read on their next refresh.
+                    logger.exception("session events interrupted; resubscribing")
+                    await asyncio.sleep(1)
+                    with contextlib.suppress(Exception):
+                        await subscription.aclose()
+                        subscription = await self.store.subscribe()
+                    continue
+                if event.namespace != _NAMESPACE:
+                    continue
+                session = self.sessions.get(event.record_id)
+                if session is None or session.owner != event.record.get("owner"):
+                    continue
+                if event.record["status"] == _DELETED:
+                    self.remove(event.record_id)
+                else:
+                    self._apply(session, event.record)
+        finally:
+            with contextlib.suppress(Exception):
+                await subscription.aclose()
+
+
+def _space(owner: str | None, session_id: str) -> str:
+    """The store owner of a session record: the caller's identity and the session id together, so a
+    lookup by another principal finds nothing, and each session sits alone (no index grows with them)."""
+    return f"{'p:' + owner if owner is not None else 'anonymous'}\x1e{session_id}"
+
+
+def _changeable(session: Session) -> dict[str, Any]:
+    """The fields of a session record that change after `initialize` (compared after every message)."""
+    return {
+        "status": session.state.value,
+        "logLevel": session.log_level,
+        "subscriptions": sorted(session.subscriptions),
+    }
+
+
+def _record(session: Session) -> dict[str, Any]:
+    """What every worker needs to serve a session (streams and pending requests stay where they are)."""
+    return {
+        "id": session.id,
+        "owner": session.owner,
+        "protocolVersion": session.protocol_version,
+        "clientInfo": session.client_info,
+        "clientCapabilities": session.client_capabilities,
+        **_changeable(session),
+    }

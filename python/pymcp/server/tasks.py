@@ -1,16 +1,72 @@
-"""Task-augmented `tools/call` and `tasks/*` (2025-11-25) on top of `pymcp.tasks.engine.TaskEngine`."""
+"""Task-augmented `tools/call` and `tasks/*` on top of `pymcp.tasks.engine.TaskEngine`.
+
+Two wire forms share the engine and its store: the 2025-11-25 tasks of a session (the client asks with
+a `task` param) and the 2026-07-28 tasks extension (`io.modelcontextprotocol/tasks`: the server makes a
+task-supporting tool a task whenever the request offers the extension). Either way a task belongs to
+the caller's identity; a stateless caller without one gets a task only when no security is configured.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError
+from pymcp.protocol.draft.input_required import read_input_responses, required_capability
+from pymcp.protocol.draft.mrtr import InputRequired
+from pymcp.protocol.draft.tasks import TASKS_REQUIRED, create_task_result, detailed_task, task_ack, task_id
 from pymcp.protocol.jsonrpc import encode_notification
+from pymcp.registry.tools import normalize_tool_result
 from pymcp.security.principal import principal_identity
 from pymcp.server.session import Session, SessionState
+from pymcp.tasks.engine import TERMINAL_STATUSES
+
+
+async def _discard(data: bytes) -> None:
+    """The emitter of a stateless task: its request was answered already."""
+
+
+class _Inbox:
+    """The questions a stateless task waits on, and the answers `tasks/update` brought (this worker only)."""
+
+    __slots__ = ("answers", "changed", "client", "handle", "pending")
+
+    def __init__(self, client: StatelessRequest, handle: TaskHandle) -> None:
+        self.client = client
+        self.handle = handle
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.answers: dict[str, Any] = {}
+        self.changed = asyncio.Event()
+
+    async def ask(self, requests: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """Park the task in `input_required` until every question has an answer."""
+        for request in requests.values():
+            self.client.require(required_capability(request))
+        asked = {key: dict(request) for key, request in requests.items() if key not in self.answers}
+        if asked:
+            self.pending.update(asked)
+            await self.handle.require_input("waiting for the client's answers")
+            while any(key in self.pending for key in asked):
+                self.changed.clear()
+                await self.changed.wait()
+            await self.handle.set_working()
+        return {key: self.answers[key] for key in requests}
+
+    def deliver(self, params: Mapping[str, Any]) -> None:
+        """Take the well-formed answers of `tasks/update` to pending questions (others are ignored)."""
+        answers = read_input_responses(params, self.pending)
+        for key, answer in answers.items():
+            self.answers[key] = answer
+            del self.pending[key]
+        if answers:
+            self.changed.set()
+
 
 if TYPE_CHECKING:
+    from pymcp.protocol.draft.envelope import StatelessRequest
     from pymcp.registry.tools import ToolDefinition
     from pymcp.server.dispatch import Call, Dispatcher, Handler
     from pymcp.tasks.engine import TaskEngine, TaskHandle
@@ -19,6 +75,8 @@ __all__ = ["RELATED_TASK", "TASK_VERSIONS", "TaskMethods"]
 
 RELATED_TASK = "io.modelcontextprotocol/related-task"
 TASK_VERSIONS = frozenset(("2025-11-25",))
+# Without security configured every stateless caller is the same anonymous caller.
+_OPEN_OWNER = "anonymous:stateless"
 
 
 def _owner(call: Call) -> str:
@@ -41,6 +99,7 @@ class TaskMethods:
         self.engine = engine
         self.capabilities = dispatcher.settings.capabilities
         engine.on_status(self._status_changed)
+        self._inboxes: dict[str, _Inbox] = {}
 
     def serves(self, session: Session) -> bool:
         """Tasks exist from 2025-11-25 on, and only when task-augmented tool calls are advertised."""
@@ -131,6 +190,117 @@ class TaskMethods:
         meta[RELATED_TASK] = {"taskId": task_id}
         result["_meta"] = meta
         return result
+
+    # -- the 2026-07-28 tasks extension -----------------------------------------------------------------
+
+    def extension_table(self) -> dict[str, Handler]:
+        return {
+            "tasks/get": self.extension_get,
+            "tasks/update": self.extension_update,
+            "tasks/cancel": self.extension_cancel,
+        }
+
+    def _stateless_owner(self, call: Call) -> str | None:
+        identity = principal_identity(call.principal)
+        if identity is not None:
+            return identity
+        return _OPEN_OWNER if self.dispatcher.gate is None else None
+
+    async def call_tool_extension(
+        self, call: Call, tool: ToolDefinition, arguments: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A task when the request offers the extension (and the caller has an identity), else a plain call.
+
+        A tool that requires a task answers -32021 naming the extension when it cannot be one.
+        """
+        assert call.client is not None
+        owner = self._stateless_owner(call)
+        if owner is None or not self.can_create(call):
+            if tool.task_support == "required":
+                call.client.require(TASKS_REQUIRED)
+                raise MCPError(
+                    ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY,
+                    f"tool `{tool.name}` runs only as a task, and tasks need an authenticated caller",
+                    {"requiredCapabilities": dict(TASKS_REQUIRED)},
+                    http_status=400,
+                )
+            return await self.dispatcher.handlers.run_tool(tool, arguments, call)
+        handlers = self.dispatcher.handlers
+        client = call.client
+        inboxes = self._inboxes
+
+        async def run(handle: TaskHandle) -> dict[str, Any]:
+            # The call is answered before the task ends: questions wait in the task for `tasks/update`.
+            inbox = _Inbox(client, handle)
+            inboxes[handle.task_id] = inbox
+            background = replace(call, emit=_discard, close_stream=None, ask_input=inbox.ask)
+            try:
+                return await handlers.run_tool(tool, arguments, background, handle)
+            finally:
+                inboxes.pop(handle.task_id, None)
+
+        created = await self.engine.create(owner=owner, session_id=None, ttl_ms=None, run=run)
+        return create_task_result(created)
+
+    def can_create(self, call: Call) -> bool:
+        """Whether a stateless call may become a task: it offers the extension and has an owner."""
+        return (
+            call.client is not None
+            and self.capabilities.tasks_tool_call
+            and call.client.supports(TASKS_REQUIRED)
+            and self._stateless_owner(call) is not None
+        )
+
+    async def continue_as_task(
+        self, call: Call, tool: ToolDefinition, work: Callable[[], Awaitable[Any]]
+    ) -> dict[str, Any]:
+        """The task that finishes a tool which asked its questions on the call (`continue_as_task`)."""
+        owner = self._stateless_owner(call)
+        assert owner is not None  # `can_create` said so
+
+        async def run(handle: TaskHandle) -> dict[str, Any]:
+            try:
+                value = await work()
+            except InputRequired:
+                raise MCPError(
+                    ErrorCode.INTERNAL_ERROR,
+                    f"tool `{tool.name}` asked the client inside `continue_as_task`; ask before it",
+                ) from None
+            return normalize_tool_result(value, structured=tool.output_schema is not None)
+
+        created = await self.engine.create(owner=owner, session_id=None, ttl_ms=None, run=run)
+        return create_task_result(created)
+
+    def _extension_owner(self, call: Call) -> str:
+        owner = self._stateless_owner(call)
+        if owner is None:
+            raise MCPError(ErrorCode.INVALID_PARAMS, "task not found")
+        return owner
+
+    async def extension_get(self, call: Call) -> dict[str, Any]:
+        identifier = task_id(call.params)
+        task, result, error = await self.engine.peek(self._extension_owner(call), identifier)
+        inbox = self._inboxes.get(identifier)
+        pending = dict(inbox.pending) if inbox is not None else None
+        return detailed_task(task, result=result, error=error, input_requests=pending)
+
+    async def extension_update(self, call: Call) -> dict[str, Any]:
+        identifier = task_id(call.params)
+        await self.engine.peek(self._extension_owner(call), identifier)  # yours, or not found
+        inbox = self._inboxes.get(identifier)
+        if inbox is not None:
+            inbox.deliver(call.params)
+        return task_ack()
+
+    async def extension_cancel(self, call: Call) -> dict[str, Any]:
+        owner = self._extension_owner(call)
+        identifier = task_id(call.params)
+        task, _, _ = await self.engine.peek(owner, identifier)
+        if task["status"] not in TERMINAL_STATUSES:
+            # Lost a race with the task's end: cancelling a terminal task is still a plain ack.
+            with contextlib.suppress(MCPError):
+                await self.engine.cancel(owner, identifier)
+        return task_ack()
 
     async def _status_changed(self, task: dict[str, Any], session_id: str | None) -> None:
         session = self.dispatcher.session_by_id(session_id) if session_id is not None else None

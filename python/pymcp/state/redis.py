@@ -98,7 +98,12 @@ class RedisStore:
     """The shared store. `target` is a `redis://` URL or a `redis.asyncio.Redis` client."""
 
     def __init__(self, target: str | Redis, *, prefix: str = "pymcp") -> None:
-        from redis.asyncio import Redis  # lazily: redis is an optional dependency
+        try:
+            from redis.asyncio import Redis  # lazily: redis is an optional dependency
+        except ImportError as error:
+            raise ImportError(
+                "the redis store needs the `redis` package: install `pymcp-kit[redis]`"
+            ) from error
 
         # Any: redis-py's reply types are unions of every RESP shape; replies are checked where used.
         self._client: Any
@@ -149,6 +154,16 @@ class RedisStore:
             )
             pipe.zrem(self._key(namespace, owner, "idx"), record_id)
             await pipe.execute()
+
+    async def touch(
+        self, namespace: str, owner: str, record_id: str, *, ttl_ms: int
+    ) -> dict[str, Any] | None:
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.pexpire(self._key(namespace, owner, "r:", record_id), ttl_ms)
+            pipe.pexpire(self._key(namespace, owner, "p:", record_id), ttl_ms)
+            pipe.hgetall(self._key(namespace, owner, "r:", record_id))
+            *_, fields = await pipe.execute()
+        return _record(fields) if fields else None
 
     async def page(self, namespace: str, owner: str, *, before: int | None, limit: int) -> Page:
         index = self._key(namespace, owner, "idx")

@@ -1,6 +1,6 @@
 """The state store: owner-scoped records with a TTL, status compare-and-set, leases and status events.
 
-Tasks (and later sessions) keep their state here so that several workers can share it. Every record
+Tasks and sessions keep their state here so that several workers can share it. Every record
 belongs to one owner and lives under a namespace (`"task"`, `"session"`); a lookup always names the
 owner, so one owner can never reach another's records. Each record has a `status` field that only
 changes through `transition` (compare-and-set), an optional payload kept apart from it (results can be
@@ -79,6 +79,12 @@ class Store(Protocol):
         ...
 
     async def delete(self, namespace: str, owner: str, record_id: str) -> None: ...
+
+    async def touch(
+        self, namespace: str, owner: str, record_id: str, *, ttl_ms: int
+    ) -> dict[str, Any] | None:
+        """Make a record (and its payload) expire `ttl_ms` after now; returns it, or `None` if it is gone."""
+        ...
 
     async def page(self, namespace: str, owner: str, *, before: int | None, limit: int) -> Page:
         """Up to `limit` live records, newest first, created before position `before` (all when `None`)."""
@@ -201,6 +207,17 @@ class MemoryStore:
             if not space.entries:
                 del self._spaces[(namespace, owner)]
         self._leases.pop((namespace, owner, record_id), None)
+
+    async def touch(
+        self, namespace: str, owner: str, record_id: str, *, ttl_ms: int
+    ) -> dict[str, Any] | None:
+        entry = self._entry(namespace, owner, record_id)
+        if entry is None:
+            return None
+        entry.expires_at = self._clock() + ttl_ms / 1000
+        # The old heap item stays and is skipped: `_purge_expired` only drops entries whose time matches.
+        heapq.heappush(self._expiries, (entry.expires_at, namespace, owner, record_id))
+        return dict(entry.record)
 
     async def page(self, namespace: str, owner: str, *, before: int | None, limit: int) -> Page:
         self._purge_expired()

@@ -356,6 +356,30 @@ class TaskEngine:
         self._stop_local(task_id)
         return _wire(change.record)
 
+    async def peek(
+        self, owner: str, task_id: str
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, MCPError | None]:
+        """The task and, once it ended, its stored result or error, without waiting (tasks extension).
+
+        A `failed` task whose tool reported `isError` comes with its result, not an error.
+        """
+        record = await self._lookup(owner, task_id)
+        if record["status"] not in TERMINAL_STATUSES or record["status"] == "cancelled":
+            return _wire(record), None, None
+        payload = await self._store.get_payload(_NAMESPACE, owner, task_id)
+        stored = payload.get("result") if isinstance(payload, dict) else None
+        if isinstance(stored, dict):
+            return _wire(record), dict(stored), None
+        error = payload.get("error") if isinstance(payload, dict) else None
+        if (
+            isinstance(error, dict)
+            and isinstance(error.get("code"), int)
+            and isinstance(error.get("message"), str)
+        ):
+            return _wire(record), None, MCPError(error["code"], error["message"], error.get("data"))
+        message = record.get("statusMessage") or _MESSAGE_INTERNAL
+        return _wire(record), None, MCPError(ErrorCode.INTERNAL_ERROR, message)
+
     async def result(self, owner: str, task_id: str) -> dict[str, Any]:
         """Wait until the task is terminal; return what the plain call would have returned (or raise it)."""
         await self.start()

@@ -6,17 +6,30 @@ elicitation requests), so those arrive before the result and are never lost. GET
 standalone SSE stream (server-initiated notifications) or resumes a stream with `Last-Event-ID`.
 DELETE ends the session. Every request is checked, cheapest first: method, Origin, headers, size,
 JSON, session ownership, protocol version header.
+
+Revision 2026-07-28 shares the endpoint (`protocol_mode` "dual", the default, or "draft"): a POST
+whose `MCP-Protocol-Version` (or body `_meta`) names a stateless revision is served without a session
+by `Dispatcher.handle_stateless`, answered as JSON or, once it emits, as SSE frames without event ids;
+the client closing the response cancels it. GET and DELETE do not exist there (405).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pymcp.errors import ErrorCode, MCPError
+from pymcp.protocol.draft.envelope import (
+    carries_stateless_meta,
+    http_status_for,
+    route_http,
+    validate_notification,
+)
+from pymcp.protocol.draft.headers import RequestHeaders
 from pymcp.protocol.jsonrpc import (
     InvalidMessage,
     Notification,
@@ -28,7 +41,7 @@ from pymcp.protocol.jsonrpc import (
 )
 from pymcp.protocol.versions import supports_batches
 from pymcp.security.principal import principal_identity
-from pymcp.server.session import EventStream, Session, SessionManager, parse_event_id
+from pymcp.server.session import EventStream, Session, SessionManager, SessionStoreError, parse_event_id
 
 if TYPE_CHECKING:
     from pymcp.server.dispatch import Dispatcher
@@ -141,6 +154,37 @@ class _PostStream:
             await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+class _StatelessStream:
+    """The response of one stateless POST: JSON unless the request emits first, then SSE without ids
+    (2026-07-28 streams cannot be resumed)."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def emit(self, data: bytes) -> None:
+        if not self.started:
+            self.started = True
+            await self.send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        await self.send(
+            {"type": "http.response.body", "body": b"event: message\ndata: %s\n\n" % data, "more_body": True}
+        )
+
+    async def keepalive(self) -> None:
+        await self.send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
+
+    async def finish(self, reply: bytes | None) -> None:
+        if reply is not None:
+            await self.emit(reply)
+        await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _error_headers(error: MCPError) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+
+
 class StreamableHTTP:
     """The `/mcp` endpoint."""
 
@@ -151,6 +195,7 @@ class StreamableHTTP:
         self.max_body = settings.max_request_bytes
         self.allowed_origins = frozenset(settings.allowed_origins or ())
         self.versions = frozenset(settings.protocol_versions or ()) | frozenset(settings.served_versions)
+        self.mode = settings.protocol_mode
 
     # -- helpers --------------------------------------------------------------------------------------------
 
@@ -183,7 +228,11 @@ class StreamableHTTP:
         if session_id is None:
             await self._error(send, 400, ErrorCode.INVALID_REQUEST, "the `Mcp-Session-Id` header is required")
             return None
-        session = self.sessions.get(session_id)
+        try:
+            session = await self.sessions.get(session_id, principal_identity(principal))
+        except SessionStoreError as error:
+            await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
+            return None
         # Someone else's session looks exactly like an unknown one: reveal nothing.
         if session is None or session.owner != principal_identity(principal):
             await self._error(send, 404, ErrorCode.SESSION_NOT_FOUND, "session not found")
@@ -216,12 +265,26 @@ class StreamableHTTP:
             return
         if method == "POST":
             await self._post(scope, receive, send, headers)
+        elif method in ("GET", "DELETE") and self._stateless_only(headers):
+            await self._reply(send, 405, headers=[(b"allow", b"POST")])
         elif method == "GET":
             await self._get(scope, receive, send, headers)
         elif method == "DELETE":
             await self._delete(scope, send, headers)
         else:
             await self._reply(send, 405, headers=[(b"allow", b"GET, POST, DELETE")])
+
+    def _stateless_only(self, headers: dict[bytes, str]) -> bool:
+        """Whether a GET or DELETE addresses the stateless revision (which has neither)."""
+        if self.mode == "draft":
+            return True
+        version = headers.get(b"mcp-protocol-version")
+        return (
+            self.mode == "dual"
+            and b"mcp-session-id" not in headers
+            and version is not None
+            and version in self.settings.stateless_versions
+        )
 
     async def _read_body(self, receive: Receive, send: Send, headers: dict[bytes, str]) -> bytes | None:
         declared = headers.get(b"content-length")
@@ -272,6 +335,22 @@ class StreamableHTTP:
             await self._reply(send, 400, encode_error(None, error))
             return
         principal = scope.get("pymcp.principal")
+        if self.mode != "stable":
+            try:
+                mcp_headers = RequestHeaders.from_asgi(scope["headers"])
+            except MCPError as error:
+                await self._reply(send, 400, encode_error(getattr(message, "id", None), error))
+                return
+            stateless_meta = isinstance(message, Request) and carries_stateless_meta(message.params)
+            era = route_http(
+                self.mode,
+                mcp_headers,
+                has_session_id=b"mcp-session-id" in headers,
+                stateless_meta=stateless_meta,
+            )
+            if era == "stateless":
+                await self._stateless(receive, send, message, principal, mcp_headers)
+                return
         if (
             isinstance(message, Request)
             and message.method == "initialize"
@@ -291,10 +370,68 @@ class StreamableHTTP:
             await self._request(send, session, message, principal)
         elif isinstance(message, Notification):
             await self.dispatcher.handle_notification(session, message)
+            await self.sessions.save(session)
             await self._reply(send, 202)
         else:
             self.dispatcher.handle_response(session, message)
             await self._reply(send, 202)
+
+    async def _stateless(
+        self,
+        receive: Receive,
+        send: Send,
+        message: Request | Notification | Response | InvalidMessage | list[Any],
+        principal: Any,
+        mcp_headers: RequestHeaders,
+    ) -> None:
+        """Serve one 2026-07-28 POST: a request, or a notification (accepted and dropped)."""
+        if isinstance(message, Notification):
+            try:
+                validate_notification(mcp_headers, supported_versions=self.settings.stateless_versions)
+            except MCPError as refused:
+                await self._reply(send, http_status_for(refused), encode_error(None, refused))
+                return
+            await self._reply(send, 202)
+            return
+        if not isinstance(message, Request):
+            # Batches and client responses do not exist at 2026-07-28.
+            request_id = message.id if isinstance(message, InvalidMessage) else None
+            invalid = (
+                message.error
+                if isinstance(message, InvalidMessage)
+                else MCPError(ErrorCode.INVALID_REQUEST, "the body must be one JSON-RPC request")
+            )
+            await self._reply(send, 400, encode_error(request_id, invalid))
+            return
+        stream = _StatelessStream(send)
+        work = asyncio.ensure_future(
+            self.dispatcher.handle_stateless(message, principal, mcp_headers, stream.emit)
+        )
+        disconnected = asyncio.ensure_future(_disconnect(receive))
+        try:
+            while True:
+                done, _ = await asyncio.wait(
+                    (work, disconnected), timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
+                if work in done:
+                    break
+                if disconnected in done:
+                    # Closing the response is how a 2026-07-28 client cancels its request.
+                    work.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await work
+                    return
+                if stream.started:
+                    await stream.keepalive()
+        finally:
+            disconnected.cancel()
+        body, error = work.result()
+        if stream.started:
+            await stream.finish(body)
+        elif error is not None:
+            await self._reply(send, http_status_for(error), body, _error_headers(error))
+        else:
+            await self._reply(send, 200, body)
 
     async def _initialize(self, send: Send, request: Request, principal: Any) -> None:
         session_id = self.sessions.new_id()
@@ -308,7 +445,11 @@ class StreamableHTTP:
             )
             await self._reply(send, status if status != 200 else 400, body or b"", extra)
             return
-        self.sessions.add(session)
+        try:
+            await self.sessions.add(session)
+        except SessionStoreError as error:
+            await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
+            return
         await self._reply(send, 200, body or b"", [(b"mcp-session-id", session_id.encode())])
 
     async def _request(self, send: Send, session: Session, request: Request, principal: Any) -> None:
@@ -316,6 +457,8 @@ class StreamableHTTP:
         body, error = await self.dispatcher.handle_request(
             session, request, principal, stream.emit, stream.close
         )
+        # Before answering: the client's next request may reach another worker (log level, subscriptions).
+        await self.sessions.save(session)
         if stream.stream is not None:
             await stream.finish(body)
         elif body is None:
@@ -354,6 +497,7 @@ class StreamableHTTP:
                 await self.dispatcher.handle_notification(session, message)
             else:
                 self.dispatcher.handle_response(session, message)
+        await self.sessions.save(session)
         if replies:
             await self._reply(send, 200, encode_batch(replies))
         else:
@@ -431,5 +575,9 @@ class StreamableHTTP:
         if session is None:
             return
         if session.id is not None:
-            self.sessions.remove(session.id)
+            try:
+                await self.sessions.delete(session.id)
+            except SessionStoreError as error:
+                await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
+                return
         await self._reply(send, 204)

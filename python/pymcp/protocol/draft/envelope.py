@@ -328,14 +328,18 @@ def route_http(mode: str, headers: RequestHeaders, *, has_session_id: bool, stat
     "stable" serves sessions only and "draft" stateless only. "dual": a version header that is not a
     handshake revision (2026-07-28, or an unknown one that then gets -32022) picks stateless; without
     a version header, a session id picks the session and a body `_meta` version picks stateless (and
-    is then told the header is missing); everything else, `initialize` first of all, is a session.
+    is then told the header is missing); an unknown version header picks the session when a session
+    id comes with it; everything else, `initialize` first of all, is a session.
     """
     if mode == "stable":
         return "session"
     if mode == "draft":
         return "stateless"
     if headers.protocol_version is not None:
-        return "session" if headers.protocol_version in HANDSHAKE_VERSIONS else "stateless"
+        if headers.protocol_version in HANDSHAKE_VERSIONS:
+            return "session"
+        # An unknown version on a session's request is the session's error to report.
+        return "session" if has_session_id and headers.protocol_version not in DRAFT_VERSIONS else "stateless"
     if has_session_id:
         return "session"
     return "stateless" if stateless_meta else "session"

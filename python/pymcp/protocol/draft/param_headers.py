@@ -21,7 +21,7 @@ from typing import Any
 
 from pymcp.protocol.draft.headers import RequestHeaders, decode_header_value, header_mismatch
 
-__all__ = ["X_MCP_HEADER", "check_param_headers", "header_map"]
+__all__ = ["X_MCP_HEADER", "HeaderMap", "check_param_headers", "header_map"]
 
 X_MCP_HEADER = "x-mcp-header"
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")

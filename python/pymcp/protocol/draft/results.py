@@ -81,9 +81,15 @@ def decorate_result(
 
     Adds `resultType: "complete"` unless the result already has a type; adds `ttlMs` / `cacheScope`
     to complete results of `CACHEABLE_METHODS` (from `cache`, default 0 ms and private) unless already
-    set; adds `serverInfo` under `_meta`, keeping whatever `_meta` the result had.
+    set; adds `serverInfo` under `_meta`, keeping whatever `_meta` the result had. `tools/list` loses
+    each tool's `execution` (2026-07-28 moved task support into the tasks extension).
     """
     decorated = dict(result)
+    if method == "tools/list" and isinstance(decorated.get("tools"), list):
+        decorated["tools"] = [
+            {key: value for key, value in tool.items() if key != "execution"} if "execution" in tool else tool
+            for tool in decorated["tools"]
+        ]
     result_type = decorated.setdefault("resultType", RESULT_COMPLETE)
     if result_type == RESULT_COMPLETE and method in CACHEABLE_METHODS:
         policy = cache or _DEFAULT_CACHE

@@ -1,0 +1,1 @@
+"""Several workers sharing one store: sessions and tasks across processes (Redis)."""

@@ -1,0 +1,107 @@
+"""Worker processes for the scaling tests: real uvicorn processes serving `scaling.worker_app`, sharing a
+real redis-server (`support.redis`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from scaling.worker_app import REPORT_PATH
+from server.mcp_client import McpClient
+from support.redis import redis_url, store_factory
+
+__all__ = ["Worker", "redis_url", "start_worker", "store_factory", "worker_factory"]
+
+TESTS_DIR = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Worker:
+    """One `python -m uvicorn` process."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def client(self, token: str = "alice-token") -> McpClient:
+        return McpClient(self.url, headers={"authorization": f"Bearer {token}"})
+
+    def join(self, session: McpClient, token: str = "alice-token") -> McpClient:
+        """A client for this worker that continues `session` (as a load balancer would route it)."""
+        client = self.client(token)
+        client.session_id, client.version = session.session_id, session.version
+        return client
+
+    def schema_problems(self) -> list[str]:
+        """What the worker's schema check found so far (it has checked at least one message)."""
+        report = httpx.get(self.url + REPORT_PATH, timeout=10).json()
+        assert report["checked"] > 0, report
+        return report["problems"]  # type: ignore[no-any-return]
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, exactly like a crashed or OOM-killed worker."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_worker(name: str, store: str, *, startup_timeout: float = 30.0) -> Worker:
+    """Start a worker on a free port and wait until it answers its health check."""
+    env = {**os.environ, "PYTHONPATH": str(TESTS_DIR), "PYMCP_TEST_STORE": store}
+    for _attempt in range(3):  # the free port may be taken between probing and binding
+        port = _free_port()
+        args = [sys.executable, "-m", "uvicorn", "scaling.worker_app:app", "--host", "127.0.0.1"]
+        args += ["--port", str(port), "--log-level", "warning", "--timeout-graceful-shutdown", "1"]
+        process = subprocess.Popen(args, env=env, cwd=TESTS_DIR, stdout=subprocess.DEVNULL)
+        worker = Worker(name, f"http://127.0.0.1:{port}", process)
+        deadline = time.monotonic() + startup_timeout
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                if httpx.get(worker.url + "/", timeout=1).status_code == 200:
+                    return worker
+            except httpx.TransportError:
+                time.sleep(0.05)
+        worker.stop()
+    pytest.fail(f"worker `{name}` did not start", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def worker_factory(redis_url: str) -> Iterator[Callable[[str], Worker]]:
+    """Starts workers on one Redis database of their own; stops them all at the end of the module."""
+    store = redis_url.rsplit("/", 1)[0] + "/1"
+    with redis.Redis.from_url(store) as client:
+        client.flushdb()  # what an earlier module left there
+    started: list[Worker] = []
+
+    def start(name: str) -> Worker:
+        started.append(start_worker(name, store))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()

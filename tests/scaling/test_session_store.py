@@ -1,0 +1,214 @@
+"""`SessionManager` on a shared store, in one process: two managers stand for two workers (memory and
+real Redis), plus `Store.touch`, `open_store` and `create_app(store=...)` errors."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from pymcp import create_app
+from pymcp.server.session import Session, SessionManager, SessionState
+from pymcp.state import MemoryStore, open_store
+from support.redis import StoreFactory
+
+ALICE = "https://issuer\x1falice"
+
+
+def new_session(session_id: str = "s1", owner: str | None = ALICE) -> Session:
+    return Session(
+        session_id,
+        owner=owner,
+        protocol_version="2025-11-25",
+        client_info={"name": "tests", "version": "1"},
+        client_capabilities={"roots": {}},
+        history_limit=10,
+        queue_size=10,
+    )
+
+
+async def eventually(check: Callable[[], bool]) -> bool:
+    """Wait (bounded) for another manager's event to arrive; the result is what the test asserts."""
+    for _ in range(200):
+        if check():
+            return True
+        await asyncio.sleep(0.01)
+    return check()
+
+
+@pytest.fixture
+async def managers(store_factory: StoreFactory) -> AsyncIterator[tuple[SessionManager, SessionManager]]:
+    first = SessionManager(store=store_factory(), idle_seconds=60, handshake_seconds=60)
+    second = SessionManager(store=store_factory(), idle_seconds=60, handshake_seconds=60)
+    await first.start()
+    await second.start()
+    yield first, second
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_a_session_added_by_one_worker_is_loaded_by_another(
+    managers: tuple[SessionManager, SessionManager],
+) -> None:
+    first, second = managers
+    loaded: list[Session] = []
+    second.on_load = loaded.append
+    await first.add(new_session())
+    copy = await second.get("s1", ALICE)
+    assert copy is not None
+    assert loaded == [copy]
+    assert (copy.owner, copy.protocol_version, copy.state) == (
+        ALICE,
+        "2025-11-25",
+        SessionState.WAIT_INITIALIZED,
+    )
+    assert copy.client_info == {"name": "tests", "version": "1"}
+    assert copy.client_capabilities == {"roots": {}}
+    assert await second.get("s1", ALICE) is copy  # held from now on
+
+
+async def test_another_owner_or_an_anonymous_caller_finds_nothing(
+    managers: tuple[SessionManager, SessionManager],
+) -> None:
+    first, second = managers
+    await first.add(new_session())
+    await first.add(new_session("anon", owner=None))
+    for manager in managers:
+        assert await manager.get("s1", "https://issuer\x1fbob") is None
+        assert await manager.get("s1", None) is None
+        assert await manager.get("anon", ALICE) is None
+        assert await manager.get("unknown", ALICE) is None
+    assert await second.get("anon", None) is not None
+
+
+async def test_changes_saved_by_one_worker_reach_the_copies_of_the_others(
+    managers: tuple[SessionManager, SessionManager],
+) -> None:
+    first, second = managers
+    session = new_session()
+    await first.add(session)
+    copy = await second.get("s1", ALICE)
+    assert copy is not None
+    session.state = SessionState.READY
+    await first.save(session)
+    # During the handshake a copy is re-read on every request: no waiting for the event.
+    assert (await second.get("s1", ALICE)) is copy
+    assert copy.state is SessionState.READY
+    session.log_level = "debug"
+    session.subscriptions.add("file:///a")
+    await first.save(session)
+    assert await eventually(lambda: copy.log_level == "debug")
+    assert copy.subscriptions == {"file:///a"}
+
+
+async def test_a_copy_with_unsaved_changes_keeps_them(
+    managers: tuple[SessionManager, SessionManager],
+) -> None:
+    first, second = managers
+    session = new_session()
+    session.state = SessionState.READY
+    await first.add(session)
+    copy = await second.get("s1", ALICE)
+    assert copy is not None
+    copy.log_level = "error"  # set by a request still running on the second worker
+    session.subscriptions.add("file:///b")
+    await first.save(session)
+    await asyncio.sleep(0.05)
+    assert copy.log_level == "error"
+    await second.save(copy)
+    assert await eventually(lambda: session.log_level == "error")
+
+
+async def test_delete_ends_the_session_on_every_worker(
+    managers: tuple[SessionManager, SessionManager],
+) -> None:
+    first, second = managers
+    removed: list[Session] = []
+    first.on_remove = removed.append
+    session = new_session()
+    session.state = SessionState.READY
+    await first.add(session)
+    assert await second.get("s1", ALICE) is not None
+    await second.delete("s1")
+    assert await second.get("s1", ALICE) is None
+    assert await eventually(lambda: "s1" not in first.sessions)
+    assert removed == [session]
+    assert session.closed
+    assert await first.get("s1", ALICE) is None
+
+
+async def test_a_record_lost_from_the_store_is_written_again_by_the_worker_using_it(
+    managers: tuple[SessionManager, SessionManager],
+) -> None:
+    first, second = managers
+    session = new_session()
+    await first.add(session)
+    await first.store.delete("session", f"p:{ALICE}\x1es1", "s1")  # as if it had expired there
+    session.state = SessionState.READY
+    await first.save(session)
+    copy = await second.get("s1", ALICE)
+    assert copy is not None
+    assert copy.state is SessionState.READY
+
+
+async def test_an_idle_session_expires_from_the_store(store_factory: StoreFactory) -> None:
+    first = SessionManager(store=store_factory(), idle_seconds=0.2, handshake_seconds=0.1)
+    second = SessionManager(store=store_factory(), idle_seconds=0.2, handshake_seconds=0.1)
+    ready, waiting = new_session("ready"), new_session("waiting")
+    await first.add(ready)
+    await first.add(waiting)
+    ready.state = SessionState.READY
+    await first.save(ready)
+    await asyncio.sleep(0.4)  # well past 1.25 x idle_seconds
+    assert await second.get("ready", ALICE) is None
+    assert await second.get("waiting", ALICE) is None
+    assert await first.get("ready", ALICE) is None
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_touch_extends_a_record_and_returns_it(store_factory: StoreFactory) -> None:
+    store = store_factory()
+    assert await store.touch("session", "o", "missing", ttl_ms=1000) is None
+    await store.create("session", "o", "r", {"status": "ready"}, ttl_ms=150)
+    assert await store.touch("session", "o", "r", ttl_ms=60_000) == {"status": "ready"}
+    await asyncio.sleep(0.3)
+    assert await store.get("session", "o", "r") == {"status": "ready"}
+
+
+def test_open_store_rejects_what_it_cannot_open() -> None:
+    with pytest.raises(ValueError, match=r"unknown store `mysql://x`: expected `memory` or a `redis://` URL"):
+        open_store("mysql://x")
+    with pytest.raises(TypeError, match=r"`store` must be a URL or a `Store`, not `int`"):
+        open_store(42)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown store"):
+        create_app(store="sqlite:///tmp/x")
+    shared = MemoryStore()
+    app = create_app(store=shared)
+    assert app.state.state_store is shared
+    assert app.state.task_engine.store is shared
+
+
+def test_a_missing_redis_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis.asyncio", None)
+    with pytest.raises(ImportError, match=r"install `pymcp-kit\[redis\]`"):
+        open_store("redis://127.0.0.1:1/0")
+
+
+async def test_the_app_closes_the_store_it_opened_and_not_one_it_was_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closed: list[MemoryStore] = []
+
+    async def record_close(store: MemoryStore) -> None:
+        closed.append(store)
+
+    monkeypatch.setattr(MemoryStore, "aclose", record_close)
+    given = MemoryStore()
+    for app in (create_app(store=given), create_app(store="memory")):
+        async with app.router.lifespan_context(app):
+            pass
+    assert len(closed) == 1
+    assert closed[0] is not given
