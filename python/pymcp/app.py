@@ -21,8 +21,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pymcp.protocol.versions import versions_for_mode
 from pymcp.registry.manager import RegistryManager
+from pymcp.registry.tools import ToolRegistry
 from pymcp.server.dispatch import Dispatcher
-from pymcp.server.session import Session, SessionManager
+from pymcp.server.session import SessionManager
 from pymcp.settings import MiddlewareConfig, ServerSettings
 from pymcp.state.store import Store, open_store
 from pymcp.transport.http import StreamableHTTP
@@ -44,14 +45,20 @@ _SERVER_KWARGS: dict[str, str] = {
     "protocol_versions": "protocol_versions",
     "allowed_origins": "allowed_origins",
     "max_request_bytes": "max_request_bytes",
+    "request_state_keys": "request_state_keys",
+    "request_state_ttl_seconds": "request_state_ttl_seconds",
+    "task_lease_seconds": "task_lease_seconds",
 }
 _MIDDLEWARE_KWARGS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MiddlewareConfig))
+# What a browser client may send by default; `Mcp-Param-*` headers are added per tool (`_ToolHeaderCORS`).
 _MCP_HEADERS = [
     "Accept",
     "Authorization",
     "Content-Type",
     "Last-Event-ID",
     "MCP-Protocol-Version",
+    "Mcp-Method",
+    "Mcp-Name",
     "Mcp-Session-Id",
 ]
 
@@ -99,7 +106,33 @@ class _Wrapped:
         await self.app(scope, receive, send)
 
 
-def _cors(config: Mapping[str, Any]) -> Middleware:
+def _param_headers(tools: ToolRegistry) -> list[str]:
+    """The `Mcp-Param-*` headers the registered tools' `x-mcp-header` annotations ask clients to send."""
+    return sorted({f"Mcp-Param-{name}" for tool in tools.list() for name in tool.header_map.values()})
+
+
+class _ToolHeaderCORS:
+    """CORS with the default allowed headers: the MCP ones plus each tool's `Mcp-Param-*` headers,
+    recomputed when the tools change (a preflight for a tool registered after `create_app` passes)."""
+
+    def __init__(self, app: ASGIApp, tools: ToolRegistry, options: Mapping[str, Any]) -> None:
+        self.app = app
+        self.tools = tools
+        self.options = dict(options)
+        self.generation, self.cors = self._build()
+
+    def _build(self) -> tuple[int, CORSMiddleware]:
+        headers = [*_MCP_HEADERS, *_param_headers(self.tools)]
+        return self.tools.generation, CORSMiddleware(self.app, allow_headers=headers, **self.options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.generation != self.tools.generation:
+            self.generation, self.cors = self._build()
+        await self.cors(scope, receive, send)
+
+
+def _cors(config: Mapping[str, Any], tools: ToolRegistry) -> Middleware:
+    """CORS from the `cors` config; an `allow_headers` given there replaces the computed list."""
     options = dict(config)
     origins = list(options.get("allow_origins", []))
     credentials = bool(options.get("allow_credentials", False))
@@ -109,11 +142,12 @@ def _cors(config: Mapping[str, Any]) -> Middleware:
         )
     options["allow_origins"] = origins
     options.setdefault("allow_methods", ["GET", "POST", "DELETE", "OPTIONS"])
-    options.setdefault("allow_headers", _MCP_HEADERS)
     options["expose_headers"] = sorted(
         {*options.get("expose_headers", []), "Mcp-Session-Id", "WWW-Authenticate"}
     )
-    return Middleware(CORSMiddleware, **options)
+    if "allow_headers" in options:
+        return Middleware(CORSMiddleware, **options)
+    return Middleware(_ToolHeaderCORS, tools=tools, options=options)
 
 
 def _custom(entries: Sequence[Any]) -> list[Middleware]:
@@ -175,7 +209,11 @@ def _task_engine(settings: ServerSettings, store: Store) -> Any:
         from pymcp.tasks.engine import TaskEngine
     except ImportError:
         return None
-    return TaskEngine(store, page_size=settings.capabilities.list_page_size)
+    return TaskEngine(
+        store,
+        page_size=settings.capabilities.list_page_size,
+        lease_ms=round(settings.task_lease_seconds * 1000),
+    )
 
 
 def create_app(
@@ -189,7 +227,8 @@ def create_app(
 
     Keyword arguments are those of pymcp-kit 0.3.0 (server: `server_name`, `server_version`, `server_title`,
     `server_description`, `server_website_url`, `server_icons`, `protocol_mode`, `protocol_versions`, plus
-    `allowed_origins` and `max_request_bytes`; middleware: the fields of `MiddlewareConfig`). They merge
+    `allowed_origins`, `max_request_bytes`, `request_state_keys`, `request_state_ttl_seconds` and
+    `task_lease_seconds`; middleware: the fields of `MiddlewareConfig`). They merge
     with `server_settings` / `middleware_config`; an unknown or conflicting keyword is a `TypeError`.
     The global registries are copied now: register later through `get_registry_manager(app)`.
 
@@ -237,20 +276,13 @@ def create_app(
             Middleware(GZipMiddleware, minimum_size=int((config.compression or {}).get("minimum_size", 500)))
         )
     if config.cors is not None:
-        middleware.append(_cors(config.cors))
+        middleware.append(_cors(config.cors, registries.tools))
     if gate is not None:
         middleware.append(Middleware(_Wrapped, wrap=gate.wrap))
     app = Starlette(routes=[Route("/", health, methods=["GET"])], middleware=middleware, lifespan=lifespan)
     dispatcher = Dispatcher(
         app=app, settings=settings, registries=registries, gate=gate, task_engine=task_engine
     )
-
-    def adopt(session: Session) -> None:
-        """Register a session loaded from the store, as `Dispatcher.initialize` does for new ones (for
-        broadcasts and task status notifications)."""
-        dispatcher.sessions.add(session)
-        if session.id is not None:
-            dispatcher._by_id[session.id] = session
 
     sessions = SessionManager(
         store=state_store,
@@ -259,7 +291,7 @@ def create_app(
         history_limit=settings.sse_history_limit,
         queue_size=settings.session_queue_size,
         on_remove=dispatcher.forget,
-        on_load=adopt,
+        on_load=dispatcher.adopt,
     )
     app.router.routes.insert(0, Route("/mcp", StreamableHTTP(dispatcher, sessions, settings)))
     app.state.server_settings = settings

@@ -63,7 +63,9 @@ class ServerSettings:
     both on the same endpoint). `request_state_keys` sign the `requestState` of multi round-trip
     requests (the first signs, all verify; give every instance the same keys when several serve one
     client); without keys each app draws a random one. `request_state_ttl_seconds` bounds how long a
-    client may take to answer.
+    client may take to answer. `task_lease_seconds` is how long a task outlives its worker's last
+    renewal (a third of it apart) before another worker declares it failed: shorter notices a dead
+    worker sooner, at the cost of more store writes.
     `allowed_origins`, `max_request_bytes`, `sse_history_limit`, `session_queue_size` and the session
     timeouts (seconds) are new: they bound what one client can make the server hold.
     """
@@ -86,6 +88,7 @@ class ServerSettings:
     session_handshake_timeout: float = 30.0
     request_state_keys: Sequence[bytes] | None = None
     request_state_ttl_seconds: float = 600.0
+    task_lease_seconds: float = 15.0
 
     def __post_init__(self) -> None:
         versions = (
@@ -112,6 +115,8 @@ class ServerSettings:
             raise ValueError(f"max_request_bytes must be positive, got `{self.max_request_bytes}`")
         if self.sse_history_limit < 0 or self.session_queue_size <= 0:
             raise ValueError("sse_history_limit must be >= 0 and session_queue_size > 0")
+        if not self.task_lease_seconds >= 0.003:
+            raise ValueError(f"task_lease_seconds must be at least 0.003, got `{self.task_lease_seconds}`")
 
     @property
     def stateless_versions(self) -> tuple[str, ...]:

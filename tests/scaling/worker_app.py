@@ -32,7 +32,8 @@ TOKENS: dict[str, dict[str, Any]] = {
 
 def build(store: str | Store | None) -> Any:
     """An app with a tool that may run as a task, and one that logs."""
-    settings = ServerSettings(capabilities=CapabilitySettings(logging_enabled=True))
+    # A 3 s lease (renewed every second) notices a killed worker within seconds, not the default 15.
+    settings = ServerSettings(capabilities=CapabilitySettings(logging_enabled=True), task_lease_seconds=3)
     built = create_app(
         server_settings=settings, store=store, authn=TokenMapAuthenticator(TOKENS), require_authn=True
     )

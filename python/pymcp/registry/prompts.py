@@ -28,6 +28,8 @@ class PromptDefinition:
     title: str | None = None
     icons: list[dict[str, Any]] | None = None
     accepts_extra: bool = False
+    wants_context: bool = False
+    """Whether the function takes `request_context`."""
     wire: dict[str, Any] = field(default_factory=dict)
 
     def to_wire(self) -> dict[str, Any]:
@@ -46,7 +48,7 @@ class PromptDefinition:
             self.wire = wire
         return self.wire
 
-    async def render(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    async def render(self, arguments: Mapping[str, Any], request_context: Any = None) -> dict[str, Any]:
         """Check the arguments and run the prompt function: a `GetPromptResult`."""
         missing = [
             arg["name"] for arg in self.arguments if arg.get("required") and arg["name"] not in arguments
@@ -58,6 +60,9 @@ class PromptDefinition:
         unexpected = [key for key in arguments if key not in known]
         if unexpected and not self.accepts_extra:
             raise MCPError(ErrorCode.INVALID_PARAMS, f"unexpected argument `{unexpected[0]}`")
+        if self.wants_context:
+            # Set last: a client argument of the same name (taken by `**kwargs`) cannot replace it.
+            arguments = {**arguments, "request_context": request_context}
         result = self.func(**arguments)
         if inspect.isawaitable(result):
             result = await result
@@ -155,6 +160,7 @@ def build_prompt(
         title=title,
         icons=[dict(icon) for icon in icons] if icons else None,
         accepts_extra=accepts_extra,
+        wants_context="request_context" in inspect.signature(function).parameters,
     )
 
 
@@ -177,6 +183,7 @@ class PromptRegistry(Registry[PromptDefinition]):
 
         Options: `name`, `description` (default: the docstring), `arguments` (a list of
         `{name, description?, required?, completion?}`; default: from the signature), `title`, `icons`.
+        A `request_context` parameter receives the `pymcp.server.RequestContext` of the call.
         """
 
         def decorate(function: Callable[..., Any]) -> Callable[..., Any]:

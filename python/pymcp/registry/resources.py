@@ -39,10 +39,23 @@ def _base_wire(key: str, value: str, item: ResourceDefinition | ResourceTemplate
     return wire
 
 
+# Parameters a handler may take besides the template variables; they are passed when it does.
+_OPTIONAL_PARAMETERS = frozenset(("request_context", "uri"))
+
+
 async def _produce(
-    func: ResourceHandler, kwargs: dict[str, Any], uri: str, mime_type: str | None
+    func: ResourceHandler,
+    kwargs: dict[str, Any],
+    extras: frozenset[str],
+    uri: str,
+    mime_type: str | None,
+    request_context: Any,
 ) -> dict[str, Any]:
     """Run a resource handler (sync or async) and shape its `ReadResourceResult`."""
+    if "uri" in extras:
+        kwargs["uri"] = uri
+    if "request_context" in extras:
+        kwargs["request_context"] = request_context
     value = func(**kwargs)
     if inspect.isawaitable(value):
         value = await value
@@ -62,7 +75,8 @@ class ResourceDefinition:
     icons: list[dict[str, Any]] | None = None
     annotations: dict[str, Any] | None = None
     size: int | None = None
-    wants_uri: bool = False
+    extras: frozenset[str] = frozenset()
+    """Which of `uri` and `request_context` the handler takes."""
     wire: dict[str, Any] = field(default_factory=dict)
 
     def to_wire(self) -> dict[str, Any]:
@@ -72,8 +86,8 @@ class ResourceDefinition:
                 self.wire["size"] = self.size
         return self.wire
 
-    async def read(self, uri: str) -> dict[str, Any]:
-        return await _produce(self.func, {"uri": uri} if self.wants_uri else {}, uri, self.mime_type)
+    async def read(self, uri: str, request_context: Any = None) -> dict[str, Any]:
+        return await _produce(self.func, {}, self.extras, uri, self.mime_type, request_context)
 
 
 @dataclass(slots=True)
@@ -91,7 +105,8 @@ class ResourceTemplateDefinition:
     title: str | None = None
     icons: list[dict[str, Any]] | None = None
     annotations: dict[str, Any] | None = None
-    wants_uri: bool = False
+    extras: frozenset[str] = frozenset()
+    """Which of `uri` and `request_context` the handler takes."""
     wire: dict[str, Any] = field(default_factory=dict)
 
     def to_wire(self) -> dict[str, Any]:
@@ -103,11 +118,8 @@ class ResourceTemplateDefinition:
         found = self.pattern.fullmatch(uri)
         return found.groupdict() if found else None
 
-    async def read(self, uri: str, values: Mapping[str, str]) -> dict[str, Any]:
-        kwargs: dict[str, Any] = dict(values)
-        if self.wants_uri:
-            kwargs["uri"] = uri
-        return await _produce(self.func, kwargs, uri, self.mime_type)
+    async def read(self, uri: str, values: Mapping[str, str], request_context: Any = None) -> dict[str, Any]:
+        return await _produce(self.func, dict(values), self.extras, uri, self.mime_type, request_context)
 
 
 def normalize_resource_result(value: Any, uri: str, mime_type: str | None) -> dict[str, Any]:
@@ -146,13 +158,14 @@ def _compile_template(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile("".join(parts)), tuple(names)
 
 
-def _wants_uri(func: Callable[..., Any], expected: Sequence[str], what: str) -> bool:
+def _extras(func: Callable[..., Any], expected: Sequence[str], what: str) -> frozenset[str]:
+    """Check that the handler takes the `expected` variables; the optional parameters it takes too."""
     parameters = inspect.signature(func).parameters
-    names = [name for name in parameters if name != "uri"]
+    names = [name for name in parameters if name not in _OPTIONAL_PARAMETERS]
     if sorted(names) != sorted(expected):
         wanted = ", ".join(f"`{name}`" for name in expected) or "no parameters"
-        raise ValueError(f"{what}: the handler must take {wanted} (and optionally `uri`)")
-    return "uri" in parameters
+        raise ValueError(f"{what}: the handler must take {wanted} (and optionally `uri`, `request_context`)")
+    return _OPTIONAL_PARAMETERS.intersection(parameters)
 
 
 def _icons(icons: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
@@ -196,7 +209,8 @@ class ResourceRegistry(Registry[ResourceDefinition]):
         annotations: Any = None,
         size: int | None = None,
     ) -> Any:
-        """Register a static resource at `uri`; the handler takes no arguments (or only `uri`)."""
+        """Register a static resource at `uri`; the handler takes no arguments, or `uri` and/or
+        `request_context` (a `pymcp.server.RequestContext`)."""
 
         def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
             self.add(
@@ -212,7 +226,7 @@ class ResourceRegistry(Registry[ResourceDefinition]):
                     icons=_icons(icons),
                     annotations=_annotations(annotations),
                     size=size,
-                    wants_uri=_wants_uri(function, (), f"resource `{uri}`"),
+                    extras=_extras(function, (), f"resource `{uri}`"),
                 )
             )
             return function
@@ -233,7 +247,8 @@ class ResourceRegistry(Registry[ResourceDefinition]):
         icons: Sequence[Mapping[str, Any]] | None = None,
         annotations: Any = None,
     ) -> Any:
-        """Register a template such as `file:///{path}`; the handler takes the variables by name."""
+        """Register a template such as `file:///{path}`; the handler takes the variables by name (and
+        optionally `uri` and `request_context`)."""
         pattern, names = _compile_template(uri_template)
 
         def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -252,7 +267,7 @@ class ResourceRegistry(Registry[ResourceDefinition]):
                     title=title,
                     icons=_icons(icons),
                     annotations=_annotations(annotations),
-                    wants_uri=_wants_uri(function, names, f"resource template `{uri_template}`"),
+                    extras=_extras(function, names, f"resource template `{uri_template}`"),
                 )
             )
             return function

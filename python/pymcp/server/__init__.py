@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from pymcp.server.context import CancellationToken, CancelledError, RequestContext
+from pymcp.server.context import CancellationToken, CancelledError, RequestContext, current_request_context
 from pymcp.server.dispatch import Dispatcher
 from pymcp.server.session import Session, SessionManager, SessionState
 
@@ -23,5 +23,6 @@ __all__ = [
     "Session",
     "SessionManager",
     "SessionState",
+    "current_request_context",
     "get_sessions",
 ]

@@ -206,10 +206,17 @@ class Dispatcher:
         except Exception:
             logger.exception("initialize failed")
             return None, _internal_error(request.id)
+        self.adopt(session)
+        return session, (body, None)
+
+    def adopt(self, session: Session) -> None:
+        """Serve `session` from this dispatcher: broadcasts reach it and it is found by id (task status).
+
+        `initialize` adopts the sessions it makes; a worker adopts one it loads from the store.
+        """
         self.sessions.add(session)
         if session.id is not None:
             self._by_id[session.id] = session
-        return session, (body, None)
 
     def forget(self, session: Session) -> None:
         """The session ended (DELETE, shutdown, end of stdio)."""

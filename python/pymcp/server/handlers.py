@@ -191,8 +191,9 @@ class Handlers:
         prompt = self.registries.prompts.get(name)
         if prompt is None:
             raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown prompt `{name}`")
-        self.request_context(call).activate()
-        return await _shielded(f"prompt `{name}`", prompt.render(arguments))
+        context = self.request_context(call)
+        context.activate()
+        return await _shielded(f"prompt `{name}`", prompt.render(arguments, context))
 
     # -- resources ------------------------------------------------------------------------------------------
 
@@ -210,10 +211,11 @@ class Handlers:
         if found is None:
             raise MCPError(ErrorCode.RESOURCE_NOT_FOUND, f"resource not found: `{uri}`", {"uri": uri})
         resource, values = found
-        self.request_context(call).activate()
+        context = self.request_context(call)
+        context.activate()
         if isinstance(resource, ResourceTemplateDefinition):
-            return await _shielded(f"reading resource `{uri}`", resource.read(uri, values))
-        return await _shielded(f"reading resource `{uri}`", resource.read(uri))
+            return await _shielded(f"reading resource `{uri}`", resource.read(uri, values, context))
+        return await _shielded(f"reading resource `{uri}`", resource.read(uri, context))
 
     def _subscription_uris(self, call: Call) -> list[str]:
         if not self.capabilities.resources_subscribe:

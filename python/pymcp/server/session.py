@@ -87,6 +87,11 @@ class EventStream:
         """The first event of a stream: an id to resume from, the reconnection delay, and no data."""
         return b"id: %s-%d\nretry: %d\ndata: \n\n" % (self.id.encode(), self.seq, retry_ms)
 
+    @property
+    def attached(self) -> bool:
+        """Whether a connection of this process is reading the stream now."""
+        return self.queue is not None
+
     def publish(self, data: bytes) -> None:
         """Record an event and hand it to the attached connection, if any."""
         event = self.record(data)

@@ -303,6 +303,17 @@ class TaskMethods:
         return task_ack()
 
     async def _status_changed(self, task: dict[str, Any], session_id: str | None) -> None:
+        """Tell the session's client, from the worker whose GET stream (or stdio) it is reading.
+
+        Every worker that holds a copy of the session hears the change; only one with the stream
+        attached publishes, so the others do not buffer it for a replay that would repeat it. A client
+        that is between two GET streams misses it and learns the status from `tasks/get`.
+        """
         session = self.dispatcher.session_by_id(session_id) if session_id is not None else None
-        if session is not None and session.state is SessionState.READY and not session.closed:
+        if (
+            session is not None
+            and session.state is SessionState.READY
+            and not session.closed
+            and session.standalone.attached
+        ):
             session.standalone.publish(encode_notification("notifications/tasks/status", task))

@@ -1,5 +1,8 @@
 """stdio transport: newline-delimited JSON-RPC on stdin/stdout, through the same dispatcher as HTTP.
 
+In "dual" and "draft" modes a request whose `params._meta` names its protocol version (2026-07-28) is
+served statelessly, beside (or without) the session that `initialize` opens.
+
 There is no authentication on stdio: whoever starts the process is the caller, so the app declares
 that `principal` (None for anonymous), and the dispatcher authorizes requests as that principal.
 """
@@ -12,6 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pymcp.errors import ErrorCode, MCPError
+from pymcp.protocol.draft.envelope import carries_stateless_meta
 from pymcp.protocol.jsonrpc import (
     InvalidMessage,
     Notification,
@@ -51,6 +55,7 @@ class _StdioConnection:
         self.tasks: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(_MAX_CONCURRENT)
         self.drain: asyncio.Task[None] | None = None
+        self.stateless = bool(dispatcher.settings.stateless_versions)
 
     async def write(self, data: bytes) -> None:
         self.output.write(data + b"\n")
@@ -101,6 +106,10 @@ class _StdioConnection:
     async def _one(self, message: Any) -> bytes | None:
         if isinstance(message, InvalidMessage):
             return encode_error(message.id, message.error)
+        if isinstance(message, Request) and self.stateless and carries_stateless_meta(message.params):
+            # A 2026-07-28 request describes itself: no session, and no handshake needed before it.
+            answer, _ = await self.dispatcher.handle_stateless(message, self.principal, None, self.write)
+            return answer
         session = self.session
         if isinstance(message, Request) and message.method == "initialize" and session is None:
             new_session, (body, _) = await self.dispatcher.initialize(message, self.principal, None)
