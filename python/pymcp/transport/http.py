@@ -204,6 +204,10 @@ class StreamableHTTP:
         send: Send, status: int, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
     ) -> None:
         response_headers = list(_JSON_HEADERS) if body else []
+        # An explicit length: without it servers fall back to chunked encoding (one more write per reply).
+        # A 204 must carry none (RFC 9110 §8.6).
+        if status != 204:
+            response_headers.append((b"content-length", b"%d" % len(body)))
         if headers:
             response_headers.extend(headers)
         await send({"type": "http.response.start", "status": status, "headers": response_headers})

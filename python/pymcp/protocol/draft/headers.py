@@ -107,7 +107,13 @@ class RequestHeaders:
     @classmethod
     def from_asgi(cls, raw_headers: Iterable[tuple[bytes, bytes]]) -> RequestHeaders:
         """Read `scope["headers"]`; raises `HeaderMismatch` when an MCP header repeats or has bad bytes."""
-        pairs = ((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers)
+        # Every MCP header starts with `mcp-` (MCP-Protocol-Version too): skip the others before decoding,
+        # since this runs on every POST.
+        pairs = (
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in raw_headers
+            if name[:4].lower() == b"mcp-"
+        )
         return cls.from_pairs(pairs)
 
     @classmethod
