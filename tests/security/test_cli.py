@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,14 +78,20 @@ def demo() -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
-    lines: list[str] = []
-    for line in process.stdout:
-        lines.append(line.rstrip("\n"))
-        if line.startswith("Continue a session"):
-            break
+    # A demo that never prints its banner is killed, which ends the read below.
+    watchdog = threading.Timer(60, process.kill)
+    watchdog.start()
     try:
+        lines: list[str] = []
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Continue a session"):
+                break
+        watchdog.cancel()
+        assert process.poll() is None, "the demo stopped before printing its banner:\n" + "\n".join(lines)
         yield process, lines
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             process.kill()
         process.communicate(timeout=10)

@@ -513,10 +513,12 @@ async def test_a_killed_worker_process_leaves_its_task_failed(redis_url: str) ->
     worker = await asyncio.create_subprocess_exec(
         sys.executable, "-c", WORKER_SCRIPT, redis_url, prefix, ALICE, stdout=asyncio.subprocess.PIPE
     )
-    assert worker.stdout is not None
-    task_id = (await worker.stdout.readline()).decode().strip()
     survivor = TaskEngine(RedisStore(redis_url, prefix=prefix), lease_ms=1000)
     try:
+        assert worker.stdout is not None
+        async with asyncio.timeout(60):  # a bound against a worker that never starts, not a timing check
+            task_id = (await worker.stdout.readline()).decode().strip()
+        assert task_id, "the worker exited before creating its task"
         assert (await survivor.get(ALICE, task_id))["status"] == "working"
         worker.kill()  # SIGKILL: no cleanup of any kind
         await worker.wait()
@@ -545,7 +547,7 @@ async def test_tasks_survive_a_dropped_event_connection(redis_url: str) -> None:
         task = await create(running_here, forever(started, stopped))
         await started.wait()
         await elsewhere.list(ALICE, None)  # subscribed too
-        assert await admin.client_kill_filter(_type="pubsub") == 2  # every subscription drops
+        assert await admin.client_kill_filter(_type="pubsub") >= 2  # every subscription drops
         await elsewhere.cancel(ALICE, task["taskId"])
         await stopped.wait()  # the cancel still reaches the coroutine (event or heartbeat check)
         gate = asyncio.Event()

@@ -9,9 +9,11 @@ event publish run in one Lua script, so an applied change is always announced.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
-from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import orjson
 
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
     from redis.asyncio.client import PubSub
 
 __all__ = ["RedisStore"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 _CREATE = """
 local position = redis.call('INCR', KEYS[3])
@@ -63,6 +68,32 @@ return {allowed and 1 or 0, fields}
 """
 
 
+def _keeps_cancellation(call: Callable[_P, Awaitable[_R]]) -> Callable[_P, Coroutine[Any, Any, _R]]:
+    """Make a cancelled call raise `CancelledError`, whatever the client library did with it.
+
+    redis-py sends every command under `asyncio.wait_for`, which on Python 3.11 returns normally when
+    the cancellation arrives as the send completes, and turns some cancelled reads into connection
+    errors. A swallowed cancellation leaves the caller running: a background loop that never stops,
+    a closing engine that waits for ever, a connection opened after its pool was closed.
+    """
+
+    @functools.wraps(call)
+    async def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        task = asyncio.current_task()
+        cancels_before = task.cancelling() if task is not None else 0
+        try:
+            outcome = await call(*args, **kwargs)
+        except Exception as error:
+            if task is not None and task.cancelling() > cancels_before:
+                raise asyncio.CancelledError from error
+            raise
+        if task is not None and task.cancelling() > cancels_before:
+            raise asyncio.CancelledError
+        return outcome
+
+    return guarded
+
+
 def _fields(record: Mapping[str, Any]) -> list[bytes | str]:
     flat: list[bytes | str] = []
     for name, value in record.items():
@@ -83,6 +114,7 @@ class _RedisSubscription:
     def __init__(self, pubsub: PubSub) -> None:
         self._pubsub = pubsub
 
+    @_keeps_cancellation
     async def get(self) -> StoreEvent:
         while True:
             message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
@@ -127,6 +159,7 @@ class RedisStore:
         owner_hash = hashlib.sha256(owner.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         return f"{self._prefix}:{namespace}:{{{owner_hash}}}:{kind}{record_id}"
 
+    @_keeps_cancellation
     async def create(
         self, namespace: str, owner: str, record_id: str, record: Mapping[str, Any], *, ttl_ms: int
     ) -> None:
@@ -137,14 +170,17 @@ class RedisStore:
         ]
         await self._create(keys=keys, args=[ttl_ms, record_id, *_fields(record)])
 
+    @_keeps_cancellation
     async def get(self, namespace: str, owner: str, record_id: str) -> dict[str, Any] | None:
         fields = await self._client.hgetall(self._key(namespace, owner, "r:", record_id))
         return _record(fields) if fields else None
 
+    @_keeps_cancellation
     async def get_payload(self, namespace: str, owner: str, record_id: str) -> Any:
         raw = await self._client.get(self._key(namespace, owner, "p:", record_id))
         return orjson.loads(raw) if raw is not None else None
 
+    @_keeps_cancellation
     async def delete(self, namespace: str, owner: str, record_id: str) -> None:
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.delete(
@@ -155,6 +191,7 @@ class RedisStore:
             pipe.zrem(self._key(namespace, owner, "idx"), record_id)
             await pipe.execute()
 
+    @_keeps_cancellation
     async def touch(
         self, namespace: str, owner: str, record_id: str, *, ttl_ms: int
     ) -> dict[str, Any] | None:
@@ -165,6 +202,7 @@ class RedisStore:
             *_, fields = await pipe.execute()
         return _record(fields) if fields else None
 
+    @_keeps_cancellation
     async def page(self, namespace: str, owner: str, *, before: int | None, limit: int) -> Page:
         index = self._key(namespace, owner, "idx")
         found: list[tuple[dict[str, Any], int]] = []
@@ -188,6 +226,7 @@ class RedisStore:
         found = found[:limit]
         return Page([record for record, _ in found], found[-1][1] if more else None)
 
+    @_keeps_cancellation
     async def transition(
         self,
         namespace: str,
@@ -210,6 +249,7 @@ class RedisStore:
         applied, flat = reply
         return Transition(bool(applied), _record(dict(zip(flat[::2], flat[1::2], strict=True))))
 
+    @_keeps_cancellation
     async def claim(
         self, namespace: str, owner: str, record_ids: Sequence[str], worker: str, *, lease_ms: int
     ) -> None:
@@ -218,23 +258,30 @@ class RedisStore:
                 pipe.set(self._key(namespace, owner, "l:", record_id), worker, px=lease_ms)
             await pipe.execute()
 
+    @_keeps_cancellation
     async def release(self, namespace: str, owner: str, record_id: str) -> None:
         await self._client.delete(self._key(namespace, owner, "l:", record_id))
 
+    @_keeps_cancellation
     async def leased(self, namespace: str, owner: str, record_ids: Sequence[str]) -> set[str]:
         if not record_ids:
             return set()
         holders = await self._client.mget([self._key(namespace, owner, "l:", rid) for rid in record_ids])
         return {rid for rid, holder in zip(record_ids, holders, strict=True) if holder is not None}
 
+    @_keeps_cancellation
     async def subscribe(self) -> _RedisSubscription:
         pubsub = self._client.pubsub()
-        await pubsub.subscribe(self._channel)
-        # Wait for the confirmation: from then on no published event can be missed.
-        while True:
-            message = await pubsub.get_message(timeout=None)
-            if message is not None and message["type"] == "subscribe":
-                return _RedisSubscription(pubsub)
+        try:
+            await pubsub.subscribe(self._channel)
+            # Wait for the confirmation: from then on no published event can be missed.
+            while True:
+                message = await pubsub.get_message(timeout=None)
+                if message is not None and message["type"] == "subscribe":
+                    return _RedisSubscription(pubsub)
+        except BaseException:
+            await pubsub.aclose()  # its connection goes back to the pool
+            raise
 
     async def aclose(self) -> None:
         if self._owns_client:

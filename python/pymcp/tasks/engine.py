@@ -233,8 +233,8 @@ def _decode_cursor(cursor: object) -> int | None:
 
 
 def _cancel_was_swallowed() -> bool:
-    """True when this task was cancelled but a client library turned the cancellation into another
-    error (redis-py does so when the connection drops while a read is being cancelled)."""
+    """True when this task was cancelled but the cancellation never reached it: a store's client library
+    returned normally or raised another error instead (redis-py on Python 3.11 can do both)."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
 
@@ -270,6 +270,7 @@ class TaskEngine:
         self._lease_ms = lease_ms
         self.worker_id = uuid.uuid4().hex
         self._running: dict[str, _Running] = {}
+        self._jobs: set[asyncio.Task[None]] = set()  # every task coroutine, including those saving an outcome
         self._waiters: dict[tuple[str, str], set[asyncio.Event]] = {}
         self._callbacks: list[StatusCallback] = []
         self._start_lock = asyncio.Lock()
@@ -324,8 +325,12 @@ class TaskEngine:
         # Lease first: no other engine may ever see this task without a live lease.
         await self._store.claim(_NAMESPACE, owner, [task_id], self.worker_id, lease_ms=self._lease_ms)
         await self._store.create(_NAMESPACE, owner, task_id, record, ttl_ms=max(ttl, 1))
+        if self._closed:  # closed while the store was written: its lease lapses and another worker fails it
+            raise MCPError(ErrorCode.INTERNAL_ERROR, "the task engine is closed")
         handle = TaskHandle(self, owner, task_id, session_id, progress)
         job = asyncio.create_task(self._execute(owner, handle, run), name=f"pymcp-task-{task_id}")
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
         expiry = asyncio.get_running_loop().call_later(ttl / 1000, self._stop_local, task_id)
         self._running[task_id] = _Running(owner, handle, job, expiry)
         return _wire(record)
@@ -394,8 +399,11 @@ class TaskEngine:
                 # Woken by the task's next event; the timeout re-checks the worker's lease and expiry
                 # (neither announces itself).
                 timeout = min(self._lease_ms / 1000, _seconds_to_expiry(record) + 0.01)
+                # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` drops a cancellation that
+                # arrives as the event is set, and this loop would then wait on for a gone client.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), max(timeout, 0.01))
+                    async with asyncio.timeout(max(timeout, 0.01)):
+                        await wake.wait()
             finally:
                 waiters = self._waiters.get(key)
                 if waiters is not None:
@@ -404,11 +412,11 @@ class TaskEngine:
                         del self._waiters[key]
 
     async def aclose(self) -> None:
-        """Fail the tasks still running here (the server is going away), then stop listening."""
+        """Fail the tasks still running here (the server is going away), wait until every task
+        coroutine has finished with the store, then stop listening."""
         if self._closed:
             return
         self._closed = True
-        jobs = [running.job for running in self._running.values()]
         for task_id, running in list(self._running.items()):
             with contextlib.suppress(Exception):
                 await self._transition(
@@ -420,14 +428,17 @@ class TaskEngine:
                     payload=_error_payload(ErrorCode.INTERNAL_ERROR, _MESSAGE_SHUTDOWN),
                 )
             self._stop_local(task_id)
-        await asyncio.gather(*jobs, return_exceptions=True)
+        # Including the coroutines past their tool code that are still saving its outcome: none may use
+        # the store (or open a connection) once its owner closed it.
+        await asyncio.gather(*self._jobs, return_exceptions=True)
         for job in self._background:
             job.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        self._background.clear()
         if self._subscription is not None:
+            # Closed before the listener is awaited, so it cannot stay blocked on a read.
             await self._subscription.aclose()
             self._subscription = None
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
         if self._owns_store:
             await self._store.aclose()
 
@@ -587,7 +598,7 @@ class TaskEngine:
         raise MCPError(ErrorCode.INTERNAL_ERROR, record.get("statusMessage") or _MESSAGE_INTERNAL)
 
     async def _listen(self) -> None:
-        while True:
+        while not _cancel_was_swallowed():
             subscription = self._subscription
             if subscription is None:
                 return
@@ -629,7 +640,7 @@ class TaskEngine:
     async def _heartbeat(self) -> None:
         """Renew the leases of the tasks running here, and stop those that ended elsewhere (a status
         event can be lost while the store's connection is down)."""
-        while True:
+        while not _cancel_was_swallowed():
             await asyncio.sleep(self._lease_ms / 3000)
             by_owner: dict[str, list[str]] = {}
             for task_id, running in self._running.items():
