@@ -72,7 +72,11 @@ def test_quickstart_over_http(tmp_path: Path) -> None:
         assert result == {"content": [{"type": "text", "text": "42"}]}
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def test_quickstart_over_stdio(tmp_path: Path) -> None:

@@ -224,7 +224,9 @@ class RequestContext:
         self.session.pending[request_id] = future
         try:
             await self._emit(encode_request(request_id, method, params))
-            response = await asyncio.wait_for(future, timeout_seconds)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            async with asyncio.timeout(timeout_seconds):
+                response = await future
         except TimeoutError:
             raise MCPError(ErrorCode.TIMEOUT, f"the client did not answer `{method}` in time") from None
         finally:
