@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,17 +19,11 @@ import redis
 from scaling.worker_app import REPORT_PATH
 from server.mcp_client import McpClient
 from support.redis import redis_url, store_factory
+from support.server import free_port
 
 __all__ = ["Worker", "redis_url", "start_worker", "store_factory", "worker_factory"]
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -74,7 +67,7 @@ def start_worker(name: str, store: str, *, startup_timeout: float = 30.0) -> Wor
     """Start a worker on a free port and wait until it answers its health check."""
     env = {**os.environ, "PYTHONPATH": str(TESTS_DIR), "PYMCP_TEST_STORE": store}
     for _attempt in range(3):  # the free port may be taken between probing and binding
-        port = _free_port()
+        port = free_port()
         args = [sys.executable, "-m", "uvicorn", "scaling.worker_app:app", "--host", "127.0.0.1"]
         args += ["--port", str(port), "--log-level", "warning", "--timeout-graceful-shutdown", "1"]
         process = subprocess.Popen(args, env=env, cwd=TESTS_DIR, stdout=subprocess.DEVNULL)

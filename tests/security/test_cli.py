@@ -16,17 +16,8 @@ import pytest
 
 from pymcp.cli import main
 from pymcp.demo import default_policy_path
+from server.mcp_client import initialize_message
 
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 
 
@@ -106,10 +97,10 @@ def test_demo_starts_answers_and_stops_on_ctrl_c(demo: tuple[subprocess.Popen[st
     assert set(tokens) == {"alice", "bob"}
     assert banner.count("curl -si") == 3
 
-    refused = httpx.post(url.group(0), json=INITIALIZE, headers=ACCEPT)
+    refused = httpx.post(url.group(0), json=initialize_message(), headers=ACCEPT)
     assert refused.status_code == 401
     headers = {**ACCEPT, "Authorization": f"Bearer {tokens['alice']}"}
-    answer = httpx.post(url.group(0), json=INITIALIZE, headers=headers)
+    answer = httpx.post(url.group(0), json=initialize_message(), headers=headers)
     assert answer.status_code == 200
     assert answer.json()["result"]["serverInfo"]["name"] == "pymcp-demo"
 

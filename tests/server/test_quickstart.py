@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -10,6 +9,9 @@ from pathlib import Path
 
 import httpx
 import orjson
+
+from server.mcp_client import initialize_message
+from support.server import free_port
 
 QUICKSTART = '''
 from pymcp import create_app, tool_registry
@@ -21,16 +23,6 @@ def add(a: int, b: int) -> int:
 
 app = create_app()
 '''
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 CALL = {
     "jsonrpc": "2.0",
     "id": 2,
@@ -40,15 +32,9 @@ CALL = {
 HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_quickstart_over_http(tmp_path: Path) -> None:
     (tmp_path / "quickstart.py").write_text(QUICKSTART)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "quickstart:app", "--port", str(port), "--log-level", "warning"],
         cwd=tmp_path,
@@ -64,7 +50,7 @@ def test_quickstart_over_http(tmp_path: Path) -> None:
                 assert server.poll() is None, "the quick start server exited"
                 assert time.monotonic() < deadline, "the quick start server did not start"
                 time.sleep(0.1)
-        init = httpx.post(url + "/mcp", content=orjson.dumps(INITIALIZE), headers=HEADERS)
+        init = httpx.post(url + "/mcp", content=orjson.dumps(initialize_message()), headers=HEADERS)
         session = {**HEADERS, "mcp-session-id": init.headers["mcp-session-id"]}
         notify = {"jsonrpc": "2.0", "method": "notifications/initialized"}
         assert httpx.post(url + "/mcp", content=orjson.dumps(notify), headers=session).status_code == 202
@@ -81,14 +67,14 @@ def test_quickstart_over_http(tmp_path: Path) -> None:
 
 def test_quickstart_over_stdio(tmp_path: Path) -> None:
     script = QUICKSTART + "\nfrom pymcp import run_stdio_server\nrun_stdio_server(app)\n"
-    lines = [INITIALIZE, {"jsonrpc": "2.0", "method": "notifications/initialized"}, CALL]
+    lines = [initialize_message(), {"jsonrpc": "2.0", "method": "notifications/initialized"}, CALL]
     stdin = b"".join(orjson.dumps(line) + b"\n" for line in lines) + b"not json\n"
     run = subprocess.run(
         [sys.executable, "-c", script], input=stdin, capture_output=True, timeout=30, cwd=tmp_path, check=True
     )
     # requests run concurrently: match replies by id, not by position
     replies = {reply["id"]: reply for reply in map(orjson.loads, run.stdout.splitlines())}
-    assert replies[1]["result"]["serverInfo"]["name"] == "pymcp-kit"
+    assert replies[0]["result"]["serverInfo"]["name"] == "pymcp-kit"
     assert replies[2] == {"jsonrpc": "2.0", "id": 2, "result": {"content": [{"type": "text", "text": "42"}]}}
     assert replies[None]["error"]["code"] == -32700
     assert len(replies) == 3

@@ -19,18 +19,12 @@ from contextlib import contextmanager
 import pytest
 
 from pymcp.state.store import MemoryStore, Store
+from support.server import free_port
 
 __all__ = ["StoreFactory", "redis_server", "redis_url", "store_factory"]
 
 StoreFactory = Callable[[], Store]
 """Each call gives a new connection to the same state (for memory: the same store)."""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _answers_ping(port: int) -> bool:
@@ -50,7 +44,7 @@ def redis_server(*, startup_timeout: float = 10.0) -> Iterator[str]:
         pytest.fail("`redis-server` is not on PATH: run `make system-deps` to install it", pytrace=False)
     with tempfile.TemporaryDirectory(prefix="pymcp-redis-") as workdir:
         for _attempt in range(5):  # the free port may be taken between probing and binding
-            port = _free_port()
+            port = free_port()
             args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir]
             args += ["--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning"]
             process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -11,7 +11,15 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["serve"]
+__all__ = ["free_port", "serve"]
+
+
+def free_port() -> int:
+    """A port that was free on 127.0.0.1 a moment ago (for servers started in another process)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @contextmanager
