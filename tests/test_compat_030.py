@@ -58,8 +58,9 @@ def _decide_with_ours(case: dict[str, Any]) -> str:
     return "allow"
 
 
-@pytest.mark.skipif(not COMPAT_PYTHON.exists(), reason=f"no pymcp-kit 0.3.0 virtualenv at {COMPAT_PYTHON}")
 def test_decisions_equal_pymcp_kit_030() -> None:
+    if not COMPAT_PYTHON.exists():
+        pytest.fail(f"no pymcp-kit 0.3.0 virtualenv at {COMPAT_PYTHON} (run `make compat-venv`)")
     rng = random.Random(30)
     corpus = [random_case(rng) for _ in range(CASES)]
     theirs = run_030(_DECIDE_WITH_030, corpus, timeout=120)

@@ -7,16 +7,16 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance_server import NAME_FORM
 from pymcp.errors import MCPError
 from pymcp.protocol.draft.envelope import validate_request
 from pymcp.protocol.draft.headers import RequestHeaders, decode_header_value
-from pymcp.protocol.draft.input_required import read_input_responses
+from pymcp.protocol.draft.input_required import list_roots, read_input_responses, sampling
 from pymcp.protocol.draft.param_headers import check_param_headers, header_map
 from pymcp.protocol.draft.request_state import RequestStateCodec
 from pymcp.protocol.draft.subscriptions import SubscriptionFilter
 
 from .conftest import SUPPORTED, meta
-from .scaffold import MRTR_TOOLS, REGION_SCHEMA
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -27,7 +27,17 @@ json_values = st.recursive(
 )
 header_text = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2FF), max_size=30)
 CODEC = RequestStateCodec([b"k" * 32])
-ASKED = MRTR_TOOLS["test_input_required_result_multiple_inputs"][0]
+# the questions of the fixture server's `test_input_required_result_multiple_inputs`, asked in one round
+ASKED = {
+    "user_name": NAME_FORM,
+    "greeting": sampling("Generate a greeting", 50),
+    "client_roots": list_roots(),
+}
+REGION_SCHEMA = {
+    "type": "object",
+    "properties": {"region": {"type": "string", "x-mcp-header": "Region"}, "query": {"type": "string"}},
+    "required": ["region"],
+}
 
 
 def passes_or_mcp_error(call: Any) -> None:

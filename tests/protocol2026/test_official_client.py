@@ -1,7 +1,7 @@
-"""The official `mcp` client speaking 2026-07-28 to the draft-module scaffold (`scaffold.py`).
+"""The official `mcp` client speaking 2026-07-28 to the real server (the conformance fixture app).
 
 Proves that what the official client sends passes `validate_request`, `check_param_headers` and the
-`requestState` round trip, and that what the modules produce is accepted by the client (discover,
+`requestState` round trip, and that what the server produces is accepted by the client (discover,
 caching fields, MRTR over two rounds). Raw httpx probes cover what a well-behaved client never sends.
 """
 
@@ -16,15 +16,31 @@ from mcp import Client
 from mcp import types as mcp_types
 from mcp.client.context import ClientRequestContext
 
+from conformance_server import build_app
 from support.server import serve
 
 from .conftest import VERSION, meta
-from .scaffold import Scaffold
+
+TWO_ROUNDS = "test_input_required_result_multi_round"
+
+
+class MethodRecorder:
+    """Wraps an ASGI app and records the `Mcp-Method` header of every request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen_methods: set[str] = set()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        for name, value in scope.get("headers", ()):
+            if name == b"mcp-method":
+                self.seen_methods.add(value.decode("latin-1"))
+        await self.app(scope, receive, send)
 
 
 @pytest.fixture(scope="module")
-def scaffold() -> Iterator[tuple[Scaffold, str]]:
-    app = Scaffold()
+def server() -> Iterator[tuple[MethodRecorder, str]]:
+    app = MethodRecorder(build_app())
     with serve(app) as base_url:
         yield app, f"{base_url}/mcp"
 
@@ -37,16 +53,16 @@ async def answer_elicitation(
 
 
 @pytest.mark.parametrize("mode", ["2026-07-28", "auto"])
-async def test_official_client_round_trips(scaffold: tuple[Scaffold, str], mode: str) -> None:
-    app, url = scaffold
+async def test_official_client_round_trips(server: tuple[MethodRecorder, str], mode: str) -> None:
+    app, url = server
     async with Client(url, mode=mode, elicitation_callback=answer_elicitation, cache=None) as client:
         assert client.protocol_version == VERSION
         tools = await client.list_tools()
-        assert "ask_name" in [tool.name for tool in tools.tools]
-        asked = await client.call_tool("ask_name", {})
+        assert TWO_ROUNDS in [tool.name for tool in tools.tools]
+        asked = await client.call_tool(TWO_ROUNDS, {})
         assert asked.content[0].text == "Ada likes teal"  # type: ignore[union-attr]
         ran = await client.call_tool("run_query", {"region": "Hello, 世界", "query": "q"})
-        assert ran.content[0].text == "ran in Hello, 世界"  # type: ignore[union-attr]
+        assert ran.content[0].text == "ran 'q' in Hello, 世界"  # type: ignore[union-attr]
     if mode == "auto":
         assert "server/discover" in app.seen_methods
 
@@ -56,8 +72,8 @@ def post(url: str, body: dict[str, Any], **headers: str) -> httpx.Response:
     return httpx.post(url, json=body, headers={**base, **headers})
 
 
-def test_raw_probes_get_the_2026_errors(scaffold: tuple[Scaffold, str]) -> None:
-    _, url = scaffold
+def test_raw_probes_get_the_2026_errors(server: tuple[MethodRecorder, str]) -> None:
+    _, url = server
     routing = {"MCP-Protocol-Version": VERSION, "Mcp-Method": "server/discover"}
     missing = post(url, {"jsonrpc": "2.0", "id": 101, "method": "server/discover", "params": {}}, **routing)
     assert (missing.status_code, missing.json()["error"]["code"], missing.json()["id"]) == (400, -32602, 101)
@@ -83,12 +99,12 @@ def test_raw_probes_get_the_2026_errors(scaffold: tuple[Scaffold, str]) -> None:
     )
     assert (ping.status_code, ping.json()["error"]["code"]) == (404, -32601)
 
-    named = {**routing, "Mcp-Method": "tools/call", "Mcp-Name": "ask_name"}
+    named = {**routing, "Mcp-Method": "tools/call", "Mcp-Name": TWO_ROUNDS}
     call = {
         "jsonrpc": "2.0",
         "id": 7,
         "method": "tools/call",
-        "params": {"name": "ask_name", "_meta": meta()},
+        "params": {"name": TWO_ROUNDS, "_meta": meta()},
     }
     undeclared = post(url, call, **named)
     assert (undeclared.status_code, undeclared.json()["error"]["code"]) == (400, -32021)

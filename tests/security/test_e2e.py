@@ -107,10 +107,6 @@ class Client:
         return response
 
 
-def serves_tasks(app: Any) -> bool:
-    return "tasks/get" in app.state.dispatcher.table
-
-
 @pytest.fixture(scope="module")
 def seed_app() -> Any:
     return add_tools(run_block(SEED_RULES)["app"])
@@ -120,12 +116,6 @@ def seed_app() -> Any:
 def seed_server(seed_app: Any) -> Iterator[str]:
     with serve(seed_app) as base_url:
         yield base_url
-
-
-@pytest.fixture
-def tasks_served(seed_app: Any) -> None:
-    if not serves_tasks(seed_app):
-        pytest.skip("the server does not serve tasks/* yet")
 
 
 # -- the examples as written ----------------------------------------------------------------------
@@ -209,7 +199,6 @@ def test_alice_matrix(seed_server: str, method: str, params: dict[str, Any] | No
         assert response.json()["id"] == alice.next_id
 
 
-@pytest.mark.usefixtures("tasks_served")
 @pytest.mark.parametrize(
     ("method", "status"),
     [("tasks/list", 200), ("tasks/get", 403), ("tasks/result", 403), ("tasks/cancel", 403)],
@@ -235,7 +224,6 @@ def test_everyone_else_gets_401(seed_server: str, token: str | None, method: str
     assert response.json()["error"]["code"] == -32006
 
 
-@pytest.mark.usefixtures("tasks_served")
 def test_task_on_an_allowed_tool(seed_server: str) -> None:
     alice = Client(seed_server, ALICE)
     alice.initialize()
