@@ -242,18 +242,40 @@ def _object(
     def convert(value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise _expect("object", path)
-        for name in required:
-            if name not in value:
-                raise InvalidArgument(f"`{path}.{name}` is required")
-        converted: dict[str, Any] = {}
-        for key, item in value.items():
-            field_convert = converters.get(key)
-            if field_convert is None:
-                raise InvalidArgument(f"`{path}` has an unexpected property `{key}`")
-            converted[key] = field_convert(item, f"{path}.{key}")
+        converted = _convert_fields(value, required, converters, path=path)
         return factory(**converted) if factory is not None else converted
 
     return schema, convert
+
+
+def _convert_fields(
+    value: Mapping[str, Any],
+    required: Sequence[str],
+    converters: Mapping[str, Converter],
+    *,
+    path: str | None,
+    accepts_extra: bool = False,
+) -> dict[str, Any]:
+    """Check the required names and convert each field of an object.
+
+    `path` is None for a tool's own arguments (named bare in messages), else the object's path.
+    Unknown fields are kept as they are when `accepts_extra` (a `**kwargs` tool), else refused.
+    """
+    for name in required:
+        if name not in value:
+            raise InvalidArgument(f"`{name if path is None else f'{path}.{name}'}` is required")
+    converted: dict[str, Any] = {}
+    for key, item in value.items():
+        field_convert = converters.get(key)
+        if field_convert is not None:
+            converted[key] = field_convert(item, key if path is None else f"{path}.{key}")
+        elif accepts_extra:
+            converted[key] = item
+        elif path is None:
+            raise InvalidArgument(f"unexpected argument `{key}`")
+        else:
+            raise InvalidArgument(f"`{path}` has an unexpected property `{key}`")
+    return converted
 
 
 def _pydantic(model: Any) -> tuple[dict[str, Any], Converter]:
@@ -381,19 +403,7 @@ def compile_signature(func: Callable[..., Any]) -> CompiledSignature:
     required_names = tuple(required)
 
     def check(arguments: Mapping[str, Any]) -> dict[str, Any]:
-        for name in required_names:
-            if name not in arguments:
-                raise InvalidArgument(f"`{name}` is required")
-        converted: dict[str, Any] = {}
-        for key, value in arguments.items():
-            convert = converters.get(key)
-            if convert is None:
-                if not accepts_extra:
-                    raise InvalidArgument(f"unexpected argument `{key}`")
-                converted[key] = value
-            else:
-                converted[key] = convert(value, key)
-        return converted
+        return _convert_fields(arguments, required_names, converters, path=None, accepts_extra=accepts_extra)
 
     return CompiledSignature(
         input_schema=input_schema,
