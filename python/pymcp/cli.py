@@ -11,6 +11,8 @@ from pathlib import Path
 
 import orjson
 
+from pymcp import _core
+
 __all__ = ["main"]
 
 DEFAULT_DEMO_PORT = 8088
@@ -28,6 +30,7 @@ def _port(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pymcp", description="Build and run secure MCP servers.")
+    parser.add_argument("--version", action="version", version=f"pymcp {_core.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser("demo", help="run the secure demo server on 127.0.0.1")
     demo.add_argument(

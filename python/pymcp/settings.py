@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pymcp import _core
 from pymcp.protocol.versions import DRAFT_VERSIONS, KNOWN_VERSIONS, STABLE_VERSIONS, versions_for_mode
 
 __all__ = [
@@ -16,7 +17,7 @@ __all__ = [
     "ServerSettings",
 ]
 
-PACKAGE_VERSION = "1.0.0.dev0"
+PACKAGE_VERSION: str = _core.__version__  # one source: the Cargo workspace version, in PEP 440 form
 DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 

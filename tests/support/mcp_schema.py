@@ -1,31 +1,40 @@
-"""Validate every message a server sends against the official MCP JSON schema of the negotiated revision.
+"""Validate every message a server sends against the official MCP wire types of the negotiated revision.
 
-The schemas live in `<repo>/../shared/spec/mcp-schema-<version>.json`. Results are checked against the
-result type of the request's method (`tools/list` → `ListToolsResult`), notifications and server→client
-requests against their own types, errors against the error response type.
+The wire types are the official Python SDK's (`mcp_types`, installed from the lock file with the pinned
+`mcp` package): its per-revision models are generated from the official JSON schemas, so a result that
+breaks the schema breaks them too. Unknown keys are reported as well (the models themselves ignore them),
+so a misspelt field cannot pass as an extension.
 
-For 2026-07-28 (stateless) the revision is the request's `MCP-Protocol-Version` header: results are
-checked against `InputRequiredResult` when they ask for input, tasks-extension shapes (not in the core
+`make spec-check` also checks every message against the JSON schema files themselves: it sets
+`PYMCP_SPEC_DIR` to a folder of `mcp-schema-<version>.json` files (see `tests/support/spec_schema.py`).
+`make check` reads nothing outside the repository.
+
+Results are checked against the result type of the request's method (`tools/list` → `ListToolsResult`),
+notifications and server→client requests against their own types, errors against the error response
+type. For 2026-07-28 (stateless) the revision is the request's `MCP-Protocol-Version` header: results are
+checked against `InputRequiredResult` when they ask for input, tasks-extension shapes (outside the core
 schema) only against the response envelope.
 
 One deliberate exception: an error answering a message whose id could not be read carries `"id": null`
-as JSON-RPC 2.0 requires; the MCP schemas have no null id, so such errors are checked without their id.
+as JSON-RPC 2.0 requires; the older schemas have no null id, so such errors are checked without their id.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
+import types
 from typing import Any
 
-import jsonschema
+import mcp_types._v2025_11_25 as wire_2025
+import mcp_types._v2026_07_28 as wire_2026
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-__all__ = ["RESULT_TYPES", "SPEC_DIR", "STATELESS_VERSION", "validate_message", "validator_for"]
+from support import spec_schema
+
+__all__ = ["STATELESS_VERSION", "SchemaCheckedApp", "validate_message", "wire_errors"]
 
 STATELESS_VERSION = "2026-07-28"
-
-SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "spec"
 
 RESULT_TYPES: dict[str, str] = {
     "initialize": "InitializeResult",
@@ -70,33 +79,84 @@ MESSAGE_TYPES: dict[str, str] = {
     "ping": "PingRequest",
     "notifications/subscriptions/acknowledged": "SubscriptionsAcknowledgedNotification",
 }
+# Keys the core schema leaves open: `_meta` everywhere, and free-form objects (`structuredContent`,
+# JSON Schemas, `arguments`, `experimental`, `requestState`, ...) whose contents are not MCP's.
+OPEN_OBJECTS = frozenset(
+    {
+        "_meta",
+        "structuredContent",
+        "inputSchema",
+        "outputSchema",
+        "requestedSchema",
+        "arguments",
+        "experimental",
+        "extensions",
+        "data",
+        "properties",
+        "annotations",
+        "inputResponses",
+        "inputRequests",
+        "params",
+    }
+)
+
+
+def _era(version: str) -> types.ModuleType:
+    """The SDK's wire models for a revision (every pre-2026 revision is checked in the 2025-11-25 era)."""
+    return wire_2026 if version == STATELESS_VERSION else wire_2025
 
 
 @functools.cache
-def _schema(version: str) -> dict[str, Any]:
-    path = SPEC_DIR / f"mcp-schema-{version}.json"
-    schema: dict[str, Any] = json.loads(path.read_text())
-    return schema
+def _adapter(version: str, definition: str) -> TypeAdapter[Any]:
+    era = _era(version)
+    target = getattr(era, definition, None)
+    if target is None:
+        raise KeyError(f"{definition} is not an official wire type of {version}")
+    return TypeAdapter(target)
 
 
-@functools.cache
-def validator_for(version: str, definition: str) -> jsonschema.protocols.Validator:
-    """A validator for one definition (`ListToolsResult`, ...) of a revision's schema."""
-    schema = _schema(version)
-    key = "$defs" if "$defs" in schema else "definitions"
-    if definition not in schema[key]:
-        raise KeyError(f"{definition} is not defined in the {version} schema")
-    root = {**schema, "$ref": f"#/{key}/{definition}"}
-    validator_class = jsonschema.validators.validator_for(schema)
-    return validator_class(root)  # type: ignore[no-any-return]
+def _unknown_keys(instance: Any, dumped: Any, path: str = "") -> list[str]:
+    """Keys of `instance` that the wire model dropped (it ignores unknown keys), outside open objects."""
+    if isinstance(instance, dict) and isinstance(dumped, dict):
+        problems = []
+        for key, value in instance.items():
+            where = f"{path}.{key}" if path else key
+            if key not in dumped:
+                if value is not None:
+                    problems.append(f"{where}: unknown key `{key}`")
+            elif key not in OPEN_OBJECTS:
+                problems.extend(_unknown_keys(value, dumped[key], where))
+        return problems
+    if isinstance(instance, list) and isinstance(dumped, list) and len(instance) == len(dumped):
+        return [
+            problem
+            for index, (item, dumped_item) in enumerate(zip(instance, dumped, strict=True))
+            for problem in _unknown_keys(item, dumped_item, f"{path}[{index}]")
+        ]
+    return []
+
+
+def wire_errors(version: str, definition: str, instance: Any) -> list[str]:
+    """Every way `instance` breaks the official wire type `definition` of `version` (empty when valid)."""
+    adapter = _adapter(version, definition)
+    try:
+        model = adapter.validate_python(instance, by_alias=True, by_name=False)
+    except ValidationError as invalid:
+        return [f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in invalid.errors()]
+    dumped = adapter.dump_python(model, by_alias=True, mode="json", exclude_none=True)
+    if isinstance(model, BaseModel) or isinstance(dumped, dict):
+        problems = _unknown_keys(instance, dumped)
+    else:
+        problems = []
+    return problems + spec_schema.schema_errors(version, definition, instance)
 
 
 def _check(version: str, definition: str, instance: Any, what: str) -> None:
-    errors = sorted(validator_for(version, definition).iter_errors(instance), key=lambda e: list(e.path))
+    errors = wire_errors(version, definition, instance)
     if errors:
-        details = "; ".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
         raise AssertionError(
-            f"{what} is not a valid {definition} ({version}): {details}\n{json.dumps(instance)[:2000]}"
+            f"{what} is not a valid {definition} ({version}): {'; '.join(errors[:5])}\n"
+            f"{json.dumps(instance)[:2000]}"
         )
 
 
@@ -104,22 +164,18 @@ def validate_message(message: Any, version: str, *, request_method: str | None =
     """Check one message the server sent; `request_method` is the method of the request it answers."""
     assert isinstance(message, dict), f"a server message must be an object: {message!r}"
     assert message.get("jsonrpc") == "2.0", f"`jsonrpc` must be 2.0: {message!r}"
-    errors_type = "JSONRPCErrorResponse" if version in ("2025-11-25", STATELESS_VERSION) else "JSONRPCError"
     if "error" in message:
         checked = {k: v for k, v in message.items() if not (k == "id" and v is None)}
-        if version not in ("2025-11-25", STATELESS_VERSION) and "id" not in checked:
-            checked["id"] = 0  # older schemas require an id; null ids are JSON-RPC 2.0 (see module doc)
-        _check(version, errors_type, checked, "error")
+        if "id" not in checked:
+            checked["id"] = 0  # the 2025 era requires an id; null ids are JSON-RPC 2.0 (see module doc)
+        _check(version, "JSONRPCErrorResponse", checked, "error")
         assert set(message) == {"jsonrpc", "id", "error"}, f"unexpected envelope keys: {sorted(message)}"
         return
     if "result" in message:
         assert set(message) == {"jsonrpc", "id", "result"}, (
             f"unexpected envelope keys (`_meta` belongs in result): {sorted(message)}"
         )
-        envelope = (
-            "JSONRPCResultResponse" if version in ("2025-11-25", STATELESS_VERSION) else "JSONRPCResponse"
-        )
-        _check(version, envelope, message, "response")
+        _check(version, "JSONRPCResultResponse", message, "response")
         definition: str | None = RESULT_TYPES.get(request_method or "")
         if request_method == "tools/call" and "task" in message["result"]:
             definition = "CreateTaskResult"

@@ -123,7 +123,7 @@ class _RedisSubscription:
                 return StoreEvent(data["n"], data["o"], data["i"], data["r"])
 
     async def aclose(self) -> None:
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._pubsub.aclose()
 
 
 class RedisStore:
@@ -134,7 +134,7 @@ class RedisStore:
             from redis.asyncio import Redis  # lazily: redis is an optional dependency
         except ImportError as error:
             raise ImportError(
-                "the redis store needs the `redis` package: install `pymcp-kit[redis]`"
+                'the redis store needs the `redis` package: `pip install "redis>=5"`'
             ) from error
 
         # Any: redis-py's reply types are unions of every RESP shape; replies are checked where used.
