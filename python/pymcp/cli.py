@@ -86,6 +86,7 @@ def run_demo(port: int, policy: Path | None) -> int:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.bind(("127.0.0.1", port))
+        sock.listen(2048)  # before the banner: a curl pasted at once waits in the backlog, never refused
     except OSError:
         sock.close()
         print(f"pymcp demo: port {port} is in use (choose another with --port)", file=sys.stderr)
