@@ -255,7 +255,12 @@ def create_app(
         await sessions.start()
         if task_engine is not None:
             await task_engine.start()
+        policy_reloader = getattr(config.authz, "reloader", None)  # RuleBasedAuthorizer.from_file(...)
+        if policy_reloader is not None:
+            policy_reloader.start()
         yield
+        if policy_reloader is not None:
+            await policy_reloader.aclose()
         # Ends open SSE streams (and 2026-07-28 listen streams) so the server can stop.
         dispatcher.close_listeners()
         await sessions.aclose()
