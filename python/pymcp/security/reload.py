@@ -44,7 +44,13 @@ class PolicyReloader:
         loop = asyncio.get_running_loop()
         self._loop = loop
         if self._sighup:
-            loop.add_signal_handler(signal.SIGHUP, self._authorizer.reload_file)
+            try:
+                loop.add_signal_handler(signal.SIGHUP, self._authorizer.reload_file)
+            except (RuntimeError, ValueError):  # not the main thread, or no signals on this platform
+                raise RuntimeError(
+                    "`reload_on_sighup` needs the server's event loop in the main thread of its process;"
+                    " use `watch_seconds` or call `reload_file()` instead"
+                ) from None
         if self._watch_seconds is not None:
             self._watcher = loop.create_task(self._watch(self._watch_seconds))
 
