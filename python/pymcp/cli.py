@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 
 from pymcp.cli_policy import add_policy_commands, run_policy_command
+from pymcp.cli_run import add_run_command, run_command
 
 __all__ = ["main"]
 
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         "--policy", type=Path, default=None, help="a policy JSON file instead of the demo's own"
     )
     add_policy_commands(commands)
+    add_run_command(commands)
     return parser
 
 
@@ -114,4 +116,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
         return run_demo(args.port, args.policy)
+    if args.command == "run":
+        return run_command(args)
     return run_policy_command(args)
