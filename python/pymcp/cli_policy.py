@@ -64,7 +64,7 @@ def _check(path: Path) -> int:
         print(loaded, file=sys.stderr)
         return 1
     config, authorizer = loaded
-    errors, warnings = lint_policy(config, authorizer)
+    errors, warnings = lint_policy(config)
     for error in errors:
         print(f"{path}: {error}", file=sys.stderr)
     for warning in warnings:

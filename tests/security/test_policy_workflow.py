@@ -277,4 +277,4 @@ def test_python_api_runs_cases_and_lints() -> None:
     authz = RuleBasedAuthorizer(SEED_POLICY)
     results = run_cases(authz, load_cases(POLICIES / "seed_cases.yaml"))
     assert all(result.passed for result in results)
-    assert lint_policy(SEED_POLICY, authz) == ([], [])
+    assert lint_policy(SEED_POLICY) == ([], [])

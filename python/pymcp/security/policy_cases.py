@@ -221,9 +221,13 @@ def run_cases(authorizer: RuleBasedAuthorizer, cases: Sequence[PolicyCase]) -> l
     return results
 
 
-def lint_policy(config: Mapping[str, Any], authorizer: RuleBasedAuthorizer) -> tuple[list[str], list[str]]:
+def lint_policy(config: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """`(errors, warnings)` beyond what loading checks: a string where a list is expected is an error,
-    a rule that can never decide (shadowed by an earlier one) a warning. Rules count from 0."""
+    a rule that can never decide (shadowed by an earlier one) a warning. Rules count from 0.
+
+    Raises `PolicyError` when `config` does not even load.
+    """
+    authorizer = RuleBasedAuthorizer(config)
     errors: list[str] = []
     rules = config.get("rules")
     for index, rule in enumerate(rules if isinstance(rules, list) else []):
