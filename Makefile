@@ -1,6 +1,7 @@
 # One entry per task; `.ci/run` and people use the same ones.
 #   make demo    install everything and run the secure demo server (the README's first command)
 #   make check   install everything, build the wheel, lint, run every test (the README's second command)
+#   make docs    build the documentation site into site/ (mkdocs --strict; tests/test_docs.py runs its examples)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -14,7 +15,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 export PYMCP_TOOLS := $(abspath $(TOOLS))
 export PYMCP_COMPAT_PYTHON := $(abspath $(COMPAT))/bin/python
 
-.PHONY: help system-deps venv node-tools compat-venv deps build develop lint test check demo bench bench-http clean
+.PHONY: help system-deps venv node-tools compat-venv deps build develop lint test check demo bench bench-http docs clean
 
 help:
 	@grep -E '^#   ' Makefile | sed 's/^#   //'
@@ -76,5 +77,8 @@ bench: $(PY)
 bench-http: deps build
 	$(PY) benches/http_load.py
 
+docs: venv
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf target dist $(VENV) $(TOOLS) .venvs
+	rm -rf target dist site $(VENV) $(TOOLS) .venvs
