@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 RUNNABLE = {"python", "bash"}
 _BLOCK = re.compile(
-    r"(?:<!-- (?P<marker>file|not-run):(?P<argument>[^>]*)-->\n)?^```(?P<language>[\w-]*)[^\n]*\n(?P<code>.*?)^```$",
+    r"(?:<!-- (?P<marker>file|not-run):(?P<argument>[^>]*)-->\n)?"
+    r"^```(?P<language>[\w-]*)[^\n]*\n(?P<code>.*?)^```$",
     re.S | re.M,
 )
 
