@@ -359,7 +359,11 @@ def run_stdio_server(
     if not isinstance(dispatcher, Dispatcher):
         raise TypeError("run_stdio_server() needs an app made by `pymcp.create_app`")
 
+    reloader = getattr(app.state.middleware_config.authz, "reloader", None)  # RuleBasedAuthorizer.from_file
+
     async def serve() -> None:
+        if reloader is not None:
+            reloader.start()
         try:
             await serve_stdio(
                 dispatcher,
@@ -369,6 +373,8 @@ def run_stdio_server(
                 max_line_bytes=dispatcher.settings.max_request_bytes,
             )
         finally:
+            if reloader is not None:
+                await reloader.aclose()
             await _close_state(app)
 
     asyncio.run(serve())

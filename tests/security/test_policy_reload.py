@@ -310,3 +310,121 @@ def test_sighup_outside_the_main_thread_fails_at_start_up(tmp_path: Path) -> Non
     thread.start()
     thread.join(10)
     assert "`reload_on_sighup` needs the server's event loop in the main thread" in str(failures[0])
+
+
+def test_every_worker_reloads_on_a_file_change(tmp_path: Path) -> None:
+    """`uvicorn --workers 2`: each worker watches the file; after both logged the reload, all deny."""
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps(ALLOW_DEPLOY))
+    (tmp_path / "reload_app.py").write_text(APP.format(policy=str(policy), watch=0.05, token=TOKEN))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "reload_app:app", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stderr is not None
+    lines: list[str] = []
+    reloads = threading.Semaphore(0)
+    started = threading.Semaphore(0)
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.append(line)
+            if line.startswith("pymcp.policy"):
+                reloads.release()
+            if "Application startup complete" in line:
+                started.release()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        for _ in range(2):
+            assert started.acquire(timeout=30), "".join(lines)
+        temporary = policy.with_suffix(".tmp")
+        temporary.write_text(json.dumps(DENY_DEPLOY))
+        temporary.replace(policy)
+        for _ in range(2):
+            assert reloads.acquire(timeout=30), "".join(lines)
+        # New connections spread over both workers; every one of them now decides with the new policy.
+        for _ in range(20):
+            with httpx.Client(timeout=10) as client:
+                headers = _session(client, url)
+                call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "deploy_prod"}}
+                assert client.post(url, content=orjson.dumps(call), headers=headers).status_code == 403
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(5)
+        process.stderr.close()
+
+
+def test_stdio_reloads_on_sighup(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps(ALLOW_DEPLOY))
+    (tmp_path / "reload_app.py").write_text(APP.format(policy=str(policy), watch=None, token=TOKEN))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pymcp",
+            "run",
+            "reload_app:app",
+            "--stdio",
+            "--principal-subject",
+            "alice",
+            "--principal-role",
+            "ops",
+        ],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
+
+    def send(message: dict[str, Any]) -> None:
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(message) + "\n")
+        process.stdin.flush()
+
+    def ask(request_id: int, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        assert process.stdout is not None
+        send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+        answer: dict[str, Any] = json.loads(process.stdout.readline())
+        return answer
+
+    watchdog = threading.Timer(60, process.kill)
+    watchdog.start()
+    try:
+        init = {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        }
+        assert "result" in ask(0, "initialize", init)
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        deploy = {"name": "deploy_prod"}
+        assert ask(1, "tools/call", deploy)["result"]["content"][0]["text"] == "deployed"
+        policy.write_text(json.dumps(DENY_DEPLOY))
+        process.send_signal(signal.SIGHUP)
+        line = process.stderr.readline()
+        assert line.startswith("pymcp.policy"), line
+        assert ask(2, "tools/call", deploy)["error"]["code"] == -32007
+    finally:
+        watchdog.cancel()
+        process.stdin.close()
+        process.wait(20)
+        process.stdout.close()
+        process.stderr.close()
