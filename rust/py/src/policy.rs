@@ -325,14 +325,16 @@ impl Policy {
         &self,
         bound: &Bound<'_, BoundPrincipal>,
         method: Text<'_>,
-        target: Option<&str>,
+        target: Option<Text<'_>>,
     ) -> PyResult<Vec<(usize, &'static str, String)>> {
         let inner = if bound.as_ptr() == self.anonymous.as_ptr() {
             self.inner.anonymous()
         } else {
             self.check(bound)?
         };
-        let steps = self.inner.trace(inner, method.as_str(), target);
+        let steps = self
+            .inner
+            .trace(inner, method.as_str(), target.as_ref().map(Text::as_str));
         Ok(steps
             .into_iter()
             .map(|step| (step.rule, step.outcome.as_str(), step.reason))
