@@ -196,6 +196,23 @@ def test_tools_call_span_follows_the_conventions(instrumented: tuple[str, Record
     assert "enduser.id" not in (span.attributes or {})
 
 
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"traceparent": 5, "baggage": {"a": 1}},
+        {"traceparent": "00-zz-yy-01", "tracestate": "=,="},
+        "not an object",
+    ],
+)
+def test_bad_trace_context_starts_a_new_trace(instrumented: tuple[str, Recorded], meta: Any) -> None:
+    url, recorded = instrumented
+    client = Raw(url)
+    assert client.call(3, "tools/call", {"name": "deploy", "_meta": meta}).status_code == 200
+    span = recorded.span("tools/call deploy")
+    assert span.parent is None
+    assert span.status.status_code is StatusCode.UNSET
+
+
 def test_errors_denials_prompts_and_resources(instrumented: tuple[str, Recorded]) -> None:
     url, recorded = instrumented
     client = Raw(url)

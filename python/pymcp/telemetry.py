@@ -84,9 +84,12 @@ def _target(method: str, params: Any) -> _Target:
     return _Target(name, attributes)
 
 
-def _meta(params: Any) -> Mapping[str, Any]:
+def _meta(params: Any) -> dict[str, str]:
+    """The string entries of `params._meta` (propagators read text; anything else is the client's error)."""
     meta = params.get("_meta") if isinstance(params, Mapping) else None
-    return meta if isinstance(meta, Mapping) else {}
+    if not isinstance(meta, Mapping):
+        return {}
+    return {key: value for key, value in meta.items() if isinstance(key, str) and isinstance(value, str)}
 
 
 class Telemetry:
