@@ -278,3 +278,14 @@ def test_python_api_runs_cases_and_lints() -> None:
     results = run_cases(authz, load_cases(POLICIES / "seed_cases.yaml"))
     assert all(result.passed for result in results)
     assert lint_policy(SEED_POLICY) == ([], [])
+
+
+def test_explain_on_the_demo_policy_prints_missing_scopes(capsys: pytest.CaptureFixture[str]) -> None:
+    from pymcp.demo import default_policy_path
+
+    argv = ["policy", "explain", str(default_policy_path()), "--subject", "bob"]
+    assert main([*argv, "--method", "tools/call", "--target", "list_services"]) == 0
+    out = capsys.readouterr().out
+    assert "  -- rule 4: the principal has none of its conditions (role `ops`; scope `services:read`)" in out
+    assert "  missing scopes: `services:read`" in out
+    assert out.endswith("  message: listing services needs the `services:read` scope\n")
