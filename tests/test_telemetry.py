@@ -6,6 +6,7 @@ Names and attributes are those of the OpenTelemetry semantic conventions for MCP
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,9 +22,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from pymcp.app import create_app
+from pymcp.app import create_app, run_stdio_server
 from pymcp.registry.manager import get_registry_manager
-from pymcp.security import RuleBasedAuthorizer, TokenMapAuthenticator
+from pymcp.security import Principal, RuleBasedAuthorizer, TokenMapAuthenticator
 from pymcp.server.dispatch import Dispatcher
 from pymcp.telemetry import OPERATION_BUCKETS, instrument_app
 from support.server import serve
@@ -176,6 +177,7 @@ def test_tools_call_span_follows_the_conventions(instrumented: tuple[str, Record
         "jsonrpc.request.id": "7",
         "mcp.session.id": client.session_id,
         "mcp.protocol.version": "2025-11-25",
+        "network.transport": "tcp",
     }
     assert span.status.status_code is StatusCode.UNSET
     # The client's trace context is the parent.
@@ -192,6 +194,7 @@ def test_tools_call_span_follows_the_conventions(instrumented: tuple[str, Record
         "mcp.method.name": "notifications/initialized",
         "mcp.session.id": client.session_id,
         "mcp.protocol.version": "2025-11-25",
+        "network.transport": "tcp",
     }
     assert "enduser.id" not in (span.attributes or {})
 
@@ -294,6 +297,35 @@ async def test_official_client_and_task_statuses() -> None:
         p.attributes["pymcp.task.status"]: p.value for p in recorded.points("pymcp.tasks.status_changes")
     }
     assert statuses == {"working": 1, "completed": 1}
+    recorded.close()
+
+
+def test_stdio_spans_say_pipe() -> None:
+    app, recorded = _app()
+    lines = [
+        {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "deploy"}},
+    ]
+    source = io.BytesIO(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    sink = io.BytesIO()
+    run_stdio_server(
+        app, principal=Principal("alice", roles={"ops"}), input_stream=source, output_stream=sink
+    )
+    span = recorded.span("tools/call deploy")
+    assert span.attributes is not None
+    assert span.attributes["network.transport"] == "pipe"
+    [session] = recorded.points("mcp.server.session.duration")
+    assert session.attributes == {"mcp.protocol.version": "2025-11-25"}
     recorded.close()
 
 

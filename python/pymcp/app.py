@@ -360,6 +360,9 @@ def run_stdio_server(
         raise TypeError("run_stdio_server() needs an app made by `pymcp.create_app`")
 
     reloader = getattr(app.state.middleware_config.authz, "reloader", None)  # RuleBasedAuthorizer.from_file
+    telemetry = getattr(app.state, "telemetry", None)  # pymcp.telemetry.instrument_app
+    if telemetry is not None:
+        telemetry.network_transport = "pipe"
 
     async def serve() -> None:
         if reloader is not None:

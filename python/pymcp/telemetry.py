@@ -5,6 +5,7 @@ called (install the extra: `pip install 'pymcp-kit[otel]'`). Once on, it records
 
 - one SERVER span per request and per notification, named `{mcp.method.name} {tool or prompt name}`,
   with `mcp.method.name`, `jsonrpc.request.id`, `mcp.session.id`, `mcp.protocol.version`,
+  `network.transport` (`tcp` for HTTP, `pipe` for stdio),
   `gen_ai.tool.name` (+ `gen_ai.operation.name=execute_tool`), `gen_ai.prompt.name`, `mcp.resource.uri`,
   and on failure `error.type` (the JSON-RPC code, or `tool_error` for a tool result with `isError`),
   `rpc.response.status_code` and an ERROR status. The parent is the trace context the client put in
@@ -43,6 +44,7 @@ _RESOURCE_METHODS = frozenset({"resources/read", "resources/subscribe", "resourc
 # Span attributes also put on the duration histogram (low cardinality only: no ids, no uris).
 _METRIC_ATTRIBUTES = (
     "mcp.method.name",
+    "network.transport",
     "gen_ai.tool.name",
     "gen_ai.prompt.name",
     "gen_ai.operation.name",
@@ -110,6 +112,8 @@ class Telemetry:
         self._trace = trace
         self._propagate = propagate
         self.record_subject = record_subject
+        self.network_transport = "tcp"
+        """`tcp` (Streamable HTTP); `run_stdio_server` sets `pipe`."""
         self.tracer = trace.get_tracer(_SCOPE, PACKAGE_VERSION, tracer_provider=tracer_provider)
         meter = metrics.get_meter(_SCOPE, PACKAGE_VERSION, meter_provider=meter_provider)
         self.operation_duration = meter.create_histogram(
@@ -145,6 +149,7 @@ class Telemetry:
         trace = self._trace
         target = _target(method, params)
         attributes: dict[str, Any] = dict(target.attributes)
+        attributes["network.transport"] = self.network_transport
         meta = _meta(params)
         if request_id is not None:
             attributes["jsonrpc.request.id"] = str(request_id)
