@@ -1,7 +1,8 @@
 """`pymcp run MODULE:APP`: serve an app over Streamable HTTP or stdio with one command.
 
-`MODULE` is imported from the current directory first (as uvicorn does), so an MCP client configuration
-can be one line, e.g. `pymcp run server:app --stdio --principal-subject me`. stdio carries no tokens:
+`MODULE` is imported from the current directory first (as uvicorn does; `--app-dir` names another), so an
+MCP client configuration can be one line, e.g.
+`pymcp run server:app --app-dir /srv/notes --stdio --principal-subject me`. stdio carries no tokens:
 a secured app needs the caller declared with `--principal-subject` (and roles, scopes), or it refuses to
 start, since it would otherwise refuse every request.
 """
@@ -38,6 +39,12 @@ def add_run_command(commands: Any) -> None:
         description="Serve an app made by `pymcp.create_app`. MODULE is imported from the current directory.",
     )
     run.add_argument("app", metavar="MODULE:APP", help="e.g. `server:app` for `app` in ./server.py")
+    run.add_argument(
+        "--app-dir",
+        metavar="DIR",
+        default=".",
+        help="import MODULE from DIR, not the current directory (for clients that start commands elsewhere)",
+    )
     transport = run.add_mutually_exclusive_group()
     transport.add_argument(
         "--http",
@@ -56,20 +63,25 @@ def add_run_command(commands: Any) -> None:
     )
 
 
-def load_app(target: str) -> Any:
-    """The object `MODULE:ATTRIBUTE` names, importing MODULE from the current directory first."""
+def load_app(target: str, app_dir: str = ".") -> Any:
+    """The object `MODULE:ATTRIBUTE` names, importing MODULE from `app_dir` (the current directory) first."""
     module_name, sep, attribute = target.partition(":")
     if not sep or not module_name or not attribute:
         raise RunError(f"`{target}` is not MODULE:APP (for example `server:app` for `app` in ./server.py)")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    directory = os.path.abspath(app_dir)
+    if not os.path.isdir(directory):
+        raise RunError(f"`--app-dir {app_dir}` is not a directory")
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name != module_name.split(".")[0] and error.name != module_name:
             raise  # the module exists but one of its imports is missing: show the real error
         raise RunError(
-            f"cannot import `{module_name}` (run `pymcp run` from the folder that holds it)"
+            f"cannot import `{module_name}` from `{directory}`"
+            " (run `pymcp run` from the folder that holds it,"
+            " or pass `--app-dir`)"
         ) from None
     app: Any = module
     for part in attribute.split("."):
@@ -120,7 +132,7 @@ def run_command(args: argparse.Namespace) -> int:
     from pymcp.app import run_http_server, run_stdio_server
 
     try:
-        app = load_app(args.app)
+        app = load_app(args.app, args.app_dir)
         principal = _principal(args, app)
     except RunError as error:
         print(f"pymcp run: {error}", file=sys.stderr)

@@ -64,6 +64,28 @@ async def test_stdio_with_a_declared_principal(project: Path) -> None:
         assert result.content[0].text == "deployed 7"  # type: ignore[union-attr]
 
 
+async def test_app_dir_imports_from_elsewhere(project: Path) -> None:
+    params = StdioServerParameters(
+        command=PYMCP,
+        args=[
+            "run",
+            "server:app",
+            "--app-dir",
+            str(project),
+            "--stdio",
+            "--principal-subject",
+            "a",
+            "--principal-role",
+            "ops",
+        ],
+        cwd="/",
+        env=dict(os.environ),
+    )
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        assert (await session.call_tool("deploy", {})).content[0].text == "deployed 1"  # type: ignore[union-attr]
+
+
 async def test_stdio_principal_is_authorized_like_any_other(project: Path) -> None:
     params = _stdio(project, "--principal-subject", "bob", "--principal-role", "dev")
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
@@ -88,7 +110,8 @@ def test_a_secured_app_on_stdio_needs_a_principal(project: Path) -> None:
     ("argv", "message"),
     [
         (["server"], "`server` is not MODULE:APP"),
-        (["nowhere:app"], "cannot import `nowhere` (run `pymcp run` from the folder that holds it)"),
+        (["nowhere:app"], "cannot import `nowhere` from `"),
+        (["server:app", "--app-dir", "missing"], "`--app-dir missing` is not a directory"),
         (["server:missing"], "`server` has no `missing`"),
         (["server:not_an_app"], "`server:not_an_app` is not an app made by `pymcp.create_app`"),
         (["server:app", "--principal-subject", "x"], "`--principal-*` options are for `--stdio`"),
