@@ -12,6 +12,7 @@
 #   make check-latest the tests against the newest dependency versions pyproject.toml allows (not the lock)
 #   make ci           what .ci/run runs: check, spec-check, wheel-check, bench-smoke, demo-smoke, workflows
 #   make develop      editable install for working on the code
+#   make docs         the documentation site in site/ (mkdocs --strict; tests/test_docs.py runs its examples)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -36,7 +37,7 @@ export UV_PYTHON_DOWNLOADS := never
 BENCH := $(PY) -m pytest benches -o python_files='bench_*.py' -p no:randomly
 
 .PHONY: help system-deps uv venv node-tools compat-venv deps wheels build develop lint test check spec-check \
-	wheel-check bench bench-smoke bench-http demo demo-smoke workflows check-latest ci clean
+	wheel-check bench bench-smoke bench-http demo demo-smoke docs workflows check-latest ci clean
 
 help:
 	@grep -E '^#   ' Makefile | sed 's/^#   //'
@@ -146,5 +147,8 @@ check-latest: $(UV) build  ## newest allowed versions of every dependency, ignor
 
 ci: check spec-check wheel-check bench-smoke demo-smoke workflows
 
+docs: venv
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf target dist $(VENV) $(TOOLS) .venvs
+	rm -rf target dist site $(VENV) $(TOOLS) .venvs

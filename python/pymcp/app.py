@@ -26,6 +26,7 @@ from pymcp.server.dispatch import Dispatcher
 from pymcp.server.session import SessionManager
 from pymcp.settings import MiddlewareConfig, ServerSettings
 from pymcp.state.store import Store, open_store
+from pymcp.transport.health import liveness, readiness
 from pymcp.transport.http import StreamableHTTP
 from pymcp.transport.stdio import serve_stdio
 
@@ -47,6 +48,8 @@ _SERVER_KWARGS: dict[str, str] = {
     "max_request_bytes": "max_request_bytes",
     "request_state_keys": "request_state_keys",
     "request_state_ttl_seconds": "request_state_ttl_seconds",
+    "health_path": "health_path",
+    "ready_path": "ready_path",
     "task_lease_seconds": "task_lease_seconds",
 }
 _MIDDLEWARE_KWARGS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MiddlewareConfig))
@@ -179,7 +182,7 @@ def _configure_logging(config: Mapping[str, Any] | None) -> None:
         package_logger.addHandler(handler)
 
 
-def _security_gate(config: MiddlewareConfig) -> Any:
+def _security_gate(config: MiddlewareConfig, settings: ServerSettings) -> Any:
     configured = (
         config.authn is not None
         or config.authz is not None
@@ -196,9 +199,16 @@ def _security_gate(config: MiddlewareConfig) -> Any:
         authn=config.authn,
         authz=config.authz,
         require_authn=config.require_authn,
-        auth_exempt_paths=config.auth_exempt_paths,
+        auth_exempt_paths=config.auth_exempt_paths
+        if config.auth_exempt_paths is not None
+        else _default_exempt_paths(settings),
         oauth=config.oauth,
     )
+
+
+def _default_exempt_paths(settings: ServerSettings) -> list[str]:
+    """The health document and the probes: load balancers and orchestrators call them without tokens."""
+    return ["/", *(path for path in (settings.health_path, settings.ready_path) if path is not None)]
 
 
 def _task_engine(settings: ServerSettings, store: Store) -> Any:
@@ -245,7 +255,7 @@ def create_app(
         middleware_config, {k: v for k, v in kwargs.items() if k in _MIDDLEWARE_KWARGS}
     )
     _configure_logging(config.logging)
-    gate = _security_gate(config)
+    gate = _security_gate(config, settings)
     registries = RegistryManager.snapshot_globals()
     state_store = open_store(store)
     task_engine = _task_engine(settings, state_store)
@@ -255,7 +265,12 @@ def create_app(
         await sessions.start()
         if task_engine is not None:
             await task_engine.start()
+        policy_reloader = getattr(config.authz, "reloader", None)  # RuleBasedAuthorizer.from_file(...)
+        if policy_reloader is not None:
+            policy_reloader.start()
         yield
+        if policy_reloader is not None:
+            await policy_reloader.aclose()
         # Ends open SSE streams (and 2026-07-28 listen streams) so the server can stop.
         dispatcher.close_listeners()
         await sessions.aclose()
@@ -279,7 +294,12 @@ def create_app(
         middleware.append(_cors(config.cors, registries.tools))
     if gate is not None:
         middleware.append(Middleware(_Wrapped, wrap=gate.wrap))
-    app = Starlette(routes=[Route("/", health, methods=["GET"])], middleware=middleware, lifespan=lifespan)
+    routes = [Route("/", health, methods=["GET"])]
+    if settings.health_path is not None:
+        routes.append(Route(settings.health_path, liveness, methods=["GET"]))
+    if settings.ready_path is not None:
+        routes.append(Route(settings.ready_path, readiness, methods=["GET"]))
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     dispatcher = Dispatcher(
         app=app, settings=settings, registries=registries, gate=gate, task_engine=task_engine
     )
@@ -339,7 +359,14 @@ def run_stdio_server(
     if not isinstance(dispatcher, Dispatcher):
         raise TypeError("run_stdio_server() needs an app made by `pymcp.create_app`")
 
+    reloader = getattr(app.state.middleware_config.authz, "reloader", None)  # RuleBasedAuthorizer.from_file
+    telemetry = getattr(app.state, "telemetry", None)  # pymcp.telemetry.instrument_app
+    if telemetry is not None:
+        telemetry.network_transport = "pipe"
+
     async def serve() -> None:
+        if reloader is not None:
+            reloader.start()
         try:
             await serve_stdio(
                 dispatcher,
@@ -349,6 +376,8 @@ def run_stdio_server(
                 max_line_bytes=dispatcher.settings.max_request_bytes,
             )
         finally:
+            if reloader is not None:
+                await reloader.aclose()
             await _close_state(app)
 
     asyncio.run(serve())

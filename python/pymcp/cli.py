@@ -1,4 +1,5 @@
-"""The `pymcp` command: `pymcp demo` runs the secure demo; `pymcp policy check FILE` checks a policy."""
+"""The `pymcp` command: `pymcp demo` runs the secure demo; `pymcp policy check|test|explain` (in
+`pymcp.cli_policy`) work with policy files."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 import orjson
 
 from pymcp import _core
+from pymcp.cli_policy import add_policy_commands, run_policy_command
+from pymcp.cli_run import add_run_command, run_command
 
 __all__ = ["main"]
 
@@ -39,10 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--policy", type=Path, default=None, help="a policy JSON file instead of the demo's own"
     )
-    policy = commands.add_parser("policy", help="work with authorization policy files")
-    policy_commands = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
-    check = policy_commands.add_parser("check", help="validate a policy file")
-    check.add_argument("file", type=Path)
+    add_policy_commands(commands)
+    add_run_command(commands)
     return parser
 
 
@@ -113,27 +114,11 @@ def run_demo(port: int, policy: Path | None) -> int:
     return 0
 
 
-def check_policy(path: Path) -> int:
-    from pymcp.security.rules import RuleBasedAuthorizer, load_json_config
-
-    try:
-        config = load_json_config(str(path))
-        RuleBasedAuthorizer(config)
-    except OSError as exc:
-        print(f"{path}: cannot read the file ({exc.strerror or exc})", file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(f"{path}: {exc}", file=sys.stderr)
-        return 1
-    rules = config.get("rules")
-    count = len(rules) if isinstance(rules, list) else 0
-    print(f"{path}: ok ({count} rule{'s' if count != 1 else ''})")
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `pymcp` console script and of `python -m pymcp`."""
     args = _parser().parse_args(argv)
     if args.command == "demo":
         return run_demo(args.port, args.policy)
-    return check_policy(args.file)
+    if args.command == "run":
+        return run_command(args)
+    return run_policy_command(args)

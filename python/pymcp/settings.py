@@ -69,6 +69,8 @@ class ServerSettings:
     worker sooner, at the cost of more store writes.
     `allowed_origins`, `max_request_bytes`, `sse_history_limit`, `session_queue_size` and the session
     timeouts (seconds) are new: they bound what one client can make the server hold.
+    `health_path` (liveness) and `ready_path` (readiness: the store answers) are served outside
+    authentication; `None` turns one off.
     """
 
     name: str = "pymcp-kit"
@@ -90,6 +92,8 @@ class ServerSettings:
     request_state_keys: Sequence[bytes] | None = None
     request_state_ttl_seconds: float = 600.0
     task_lease_seconds: float = 15.0
+    health_path: str | None = "/health"
+    ready_path: str | None = "/ready"
 
     def __post_init__(self) -> None:
         versions = (
@@ -112,6 +116,14 @@ class ServerSettings:
             for version in self.initializable_protocol_versions:
                 if version not in KNOWN_VERSIONS or version in DRAFT_VERSIONS:
                     raise ValueError(f"`{version}` cannot be negotiated with `initialize`")
+        for name in ("health_path", "ready_path"):
+            path = getattr(self, name)
+            if path is not None and (not isinstance(path, str) or not path.startswith("/") or path == "/mcp"):
+                raise ValueError(
+                    f"`{name}` must be a path starting with `/` (not `/mcp`), or None; got `{path}`"
+                )
+        if self.health_path is not None and self.health_path == self.ready_path:
+            raise ValueError(f"`health_path` and `ready_path` are both `{self.health_path}`")
         if self.max_request_bytes <= 0:
             raise ValueError(f"max_request_bytes must be positive, got `{self.max_request_bytes}`")
         if self.sse_history_limit < 0 or self.session_queue_size <= 0:

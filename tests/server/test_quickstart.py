@@ -66,11 +66,17 @@ def test_quickstart_over_http(tmp_path: Path) -> None:
 
 
 def test_quickstart_over_stdio(tmp_path: Path) -> None:
-    script = QUICKSTART + "\nfrom pymcp import run_stdio_server\nrun_stdio_server(app)\n"
+    (tmp_path / "quickstart.py").write_text(QUICKSTART)
     lines = [initialize_message(), {"jsonrpc": "2.0", "method": "notifications/initialized"}, CALL]
     stdin = b"".join(orjson.dumps(line) + b"\n" for line in lines) + b"not json\n"
+    pymcp = str(Path(sys.executable).parent / "pymcp")  # `pymcp run quickstart:app --stdio`, as in the README
     run = subprocess.run(
-        [sys.executable, "-c", script], input=stdin, capture_output=True, timeout=30, cwd=tmp_path, check=True
+        [pymcp, "run", "quickstart:app", "--stdio"],
+        input=stdin,
+        capture_output=True,
+        timeout=30,
+        cwd=tmp_path,
+        check=True,
     )
     # requests run concurrently: match replies by id, not by position
     replies = {reply["id"]: reply for reply in map(orjson.loads, run.stdout.splitlines())}

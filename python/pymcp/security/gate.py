@@ -27,7 +27,7 @@ from pymcp.security.rules import RuleBasedAuthorizer
 
 __all__ = ["DEFAULT_EXEMPT_PATHS", "MCP_PATH", "SecurityGate", "exempt_path_set"]
 
-DEFAULT_EXEMPT_PATHS: tuple[str, ...] = ("/", "/health")
+DEFAULT_EXEMPT_PATHS: tuple[str, ...] = ("/", "/health", "/ready")
 MCP_PATH = "/mcp"
 
 

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -34,9 +34,13 @@ from pymcp import _core
 from pymcp.security.authz import AuthorizationError, AuthzRequest
 from pymcp.security.principal import Principal
 
-__all__ = ["Decision", "RuleBasedAuthorizer", "load_json_config"]
+if TYPE_CHECKING:
+    from pymcp.security.reload import PolicyReloader
+
+__all__ = ["Decision", "PolicyTrace", "RuleBasedAuthorizer", "RuleStep", "load_json_config"]
 
 _audit_log = logging.getLogger("pymcp.audit")
+_policy_log = logging.getLogger("pymcp.policy")
 
 _Item = TypeVar("_Item")
 
@@ -94,6 +98,31 @@ class Decision:
 _NON_RPC = Decision(True, "allow", None, None, False, (), None)
 
 
+@dataclass(frozen=True, slots=True)
+class RuleStep:
+    """One rule tried by `RuleBasedAuthorizer.trace`.
+
+    `index` is 0-based, as in the `rules` list. `outcome` is `"decided"` (the rule matched and applied: its
+    effect decided), `"method"` (no `methods` glob matched), `"target"` (the tool / prompt / resource glob
+    did not match) or `"conditions"` (the rule matched but does not apply to the principal).
+    """
+
+    index: int
+    rule_id: str | None
+    outcome: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTrace:
+    """A decision (`decision`) and the rules tried to reach it, in order (`steps`)."""
+
+    method: str
+    target: str | None
+    decision: Decision
+    steps: tuple[RuleStep, ...]
+
+
 def load_json_config(path: str | Path) -> dict[str, Any]:
     """Read a policy file: a UTF-8 JSON object (validated when given to `RuleBasedAuthorizer`)."""
     data = Path(path).read_bytes()
@@ -104,6 +133,16 @@ def load_json_config(path: str | Path) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ValueError(f"policy file `{path}` must hold a JSON object")
     return config
+
+
+def _compile(config: Mapping[str, Any]) -> _core.Policy:
+    if not isinstance(config, Mapping):
+        raise _core.PolicyError("policy must be a JSON object")
+    try:
+        text = orjson.dumps(config, default=_plain_mapping)
+    except TypeError as error:  # orjson.JSONEncodeError included
+        raise _core.PolicyError(f"policy is not JSON: {error}") from None
+    return _core.Policy(text)
 
 
 def _plain_mapping(value: Any) -> Any:
@@ -167,19 +206,89 @@ class RuleBasedAuthorizer:
     """
 
     def __init__(self, config: Mapping[str, Any], *, audit: bool = False, dry_run: bool = False) -> None:
-        if not isinstance(config, Mapping):
-            raise _core.PolicyError("policy must be a JSON object")
-        try:
-            text = orjson.dumps(config, default=_plain_mapping)
-        except TypeError as error:  # orjson.JSONEncodeError included
-            raise _core.PolicyError(f"policy is not JSON: {error}") from None
-        self._policy = _core.Policy(text)
-        self._anonymous = self._policy.anonymous
-        self._check = self._policy.is_allowed
-        self._claim_names = tuple(self._policy.claim_names)
+        self._install(_compile(config))
         self._audit = audit
         self._dry_run = dry_run
         self._observed = audit or dry_run
+        self._source: Path | None = None
+        self._reloads: PolicyReloader | None = None
+
+    def _install(self, policy: _core.Policy) -> None:
+        # Decisions are synchronous and run on the event loop, so one that started finishes on the policy
+        # it started with; these assignments happen between two decisions, never inside one.
+        self._policy = policy
+        self._anonymous = policy.anonymous
+        self._check = policy.is_allowed
+        self._claim_names = tuple(policy.claim_names)
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        audit: bool = False,
+        dry_run: bool = False,
+        reload_on_sighup: bool = False,
+        watch_seconds: float | None = None,
+    ) -> RuleBasedAuthorizer:
+        """An authorizer for the policy file `path`, which `reload_file()` reads again.
+
+        With `reload_on_sighup=True` the server reloads the file when the process gets SIGHUP; with
+        `watch_seconds` it also checks the file's modification time that often and reloads on a change.
+        Both start with the app (`create_app` runs them in its lifespan, in every worker). An invalid new
+        file keeps the current policy and logs one line on the `pymcp.policy` logger.
+        """
+        if watch_seconds is not None and not watch_seconds > 0:
+            raise ValueError(f"`watch_seconds` must be a positive number of seconds, not `{watch_seconds}`")
+        authorizer = cls(load_json_config(path), audit=audit, dry_run=dry_run)
+        authorizer._source = Path(path)
+        if reload_on_sighup or watch_seconds is not None:
+            from pymcp.security.reload import PolicyReloader
+
+            authorizer._reloads = PolicyReloader(
+                authorizer, sighup=reload_on_sighup, watch_seconds=watch_seconds
+            )
+        return authorizer
+
+    @property
+    def source(self) -> Path | None:
+        """The policy file given to `from_file`, if any."""
+        return self._source
+
+    @property
+    def reloader(self) -> PolicyReloader | None:
+        """What reloads the policy file while the app runs (`from_file` with a reload option), if anything."""
+        return self._reloads
+
+    def reload(self, config: Mapping[str, Any]) -> None:
+        """Swap in a new policy, atomically: raise `PolicyError` and keep the current one if it is invalid.
+
+        Call it on the event loop's thread (from another thread, use `loop.call_soon_threadsafe`).
+        """
+        self._install(_compile(config))
+
+    def reload_file(self, path: str | Path | None = None) -> bool:
+        """Reload from `path` (default: the `from_file` file); whether the new policy is in force.
+
+        A file that cannot be read or is not a valid policy keeps the current policy and logs one line
+        naming the file, the rule and the key on the `pymcp.policy` logger.
+        """
+        source = Path(path) if path is not None else self._source
+        if source is None:
+            raise ValueError("`reload_file()` needs a path: this authorizer was not made by `from_file`")
+        try:
+            policy = _compile(load_json_config(source))
+        except OSError as error:
+            _policy_log.error(
+                "policy `%s` not reloaded: cannot read it (%s)", source, error.strerror or error
+            )
+            return False
+        except ValueError as error:
+            _policy_log.error("policy `%s` not reloaded, the current one stays: %s", source, error)
+            return False
+        self._install(policy)
+        _policy_log.info("policy `%s` reloaded (%d rules)", source, len(policy.rule_ids))
+        return True
 
     @property
     def policy(self) -> _core.Policy:
@@ -267,6 +376,42 @@ class RuleBasedAuthorizer:
         if request.rpc_method is None:
             return _NON_RPC
         return self._decide(self._binding(principal), request.rpc_method, _targets(request))
+
+    def decide(self, principal: Principal | None, method: str, target: str | None = None) -> Decision:
+        """The decision for `method` on `target` (tool / prompt name or resource uri), with the deciding rule.
+
+        `explain` takes an `AuthzRequest`; this takes the method and target directly, as `is_allowed` does.
+        """
+        return self._decide(self._binding(principal), method, (target,))
+
+    def trace(self, principal: Principal | None, method: str, target: str | None = None) -> PolicyTrace:
+        """The decision and every rule tried before it, each with why it did not apply (or why it decided).
+
+        Meant for people and tools (`pymcp policy explain`), not for the request path.
+        """
+        policy = self._policy  # one policy for the whole trace, even if a reload happens meanwhile
+        bound = policy.anonymous if principal is None else self._bind(principal)
+        why = policy.explain(bound, method, target)
+        ids = policy.rule_ids
+        decision = Decision(
+            allowed=why.allowed,
+            effect=why.effect,
+            rule_index=why.rule_index,
+            rule_id=why.rule_id,
+            default=why.default,
+            missing_scopes=why.missing_scopes,
+            message=why.message,
+        )
+        steps = tuple(
+            RuleStep(index, ids[index], outcome, reason)
+            for index, outcome, reason in policy.trace(bound, method, target)
+        )
+        return PolicyTrace(method, target, decision, steps)
+
+    def shadowed_rules(self) -> list[tuple[int, int]]:
+        """Rules that can never decide: `(rule, earlier rule)` pairs, 0-based, where the earlier rule matches
+        every request the later one matches, for everyone the later one applies to (sure findings only)."""
+        return self._policy.shadowed()
 
     def required_scopes_for(self, principal: Principal | None, request: AuthzRequest) -> tuple[str, ...]:
         """Scopes that would have granted a denied request (empty when it is allowed)."""

@@ -25,6 +25,9 @@ use serde_json::{Map, Value};
 
 use crate::glob::{FxHashMap, Glob, GlobSet};
 
+mod trace;
+pub use trace::{Outcome, Step};
+
 /// A policy that cannot be loaded; the message is one line naming the rule and the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyError(String);

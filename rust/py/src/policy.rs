@@ -318,6 +318,34 @@ impl Policy {
         Ok(self.inner.allows_any(bound, method.as_str()))
     }
 
+    /// The rules tried for one request up to the deciding one: `(index, outcome, reason)` with
+    /// outcome `decided`, `method`, `target` or `conditions`.
+    #[pyo3(signature = (bound, method, target = None))]
+    fn trace(
+        &self,
+        bound: &Bound<'_, BoundPrincipal>,
+        method: Text<'_>,
+        target: Option<Text<'_>>,
+    ) -> PyResult<Vec<(usize, &'static str, String)>> {
+        let inner = if bound.as_ptr() == self.anonymous.as_ptr() {
+            self.inner.anonymous()
+        } else {
+            self.check(bound)?
+        };
+        let steps = self
+            .inner
+            .trace(inner, method.as_str(), target.as_ref().map(Text::as_str));
+        Ok(steps
+            .into_iter()
+            .map(|step| (step.rule, step.outcome.as_str(), step.reason))
+            .collect())
+    }
+
+    /// Rules that can never decide: `(shadowed rule, the earlier rule that always decides first)`.
+    fn shadowed(&self) -> Vec<(usize, usize)> {
+        self.inner.shadowed()
+    }
+
     /// Indexes of the `names` that `method` with that name as target would allow.
     fn filter(
         &self,
