@@ -11,6 +11,8 @@ from pathlib import Path
 
 import orjson
 
+from pymcp.bench import add_bench_parser, run_bench
+
 __all__ = ["main"]
 
 DEFAULT_DEMO_PORT = 8088
@@ -40,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     policy_commands = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
     check = policy_commands.add_parser("check", help="validate a policy file")
     check.add_argument("file", type=Path)
+    add_bench_parser(commands)
     return parser
 
 
@@ -132,4 +135,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
         return run_demo(args.port, args.policy)
+    if args.command == "bench":
+        return run_bench(args)
     return check_policy(args.file)

@@ -156,6 +156,14 @@ class ReferencePolicy:
                 return target_kind(method) == kind and target is not None and fnmatchcase(target, rule[kind])
         return True
 
+    @property
+    def default_effect(self) -> str:
+        return "allow" if self.default_allow else "deny"
+
+    def applies(self, index: int, principal: Principal | None) -> bool:
+        """Whether rule `index` applies to `principal` (its conditions hold), whatever the request."""
+        return self._applies(self.rules[index], principal)
+
     def _effect_allows(self, index: int | None) -> bool:
         if index is None:
             return self.default_allow
