@@ -7,6 +7,7 @@ listen streams, the tasks extension across callers, `requestState` replayed by a
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -321,6 +322,37 @@ def test_closing_the_response_cancels_the_request() -> None:
         with pytest.raises(httpx.ReadTimeout):
             httpx.post(f"{base_url}/mcp", content=orjson.dumps(body), headers=headers_for(body), timeout=0.5)
         assert cancelled.wait(10)
+
+
+def test_requests_that_wait_and_that_do_not_answer_alike() -> None:
+    """A request that never waits is finished inline (no task); one that waits continues as a task in
+    the same context, so a context variable set before an `await` is reset after it without error."""
+    app = create_app()
+    scope: contextvars.ContextVar[str] = contextvars.ContextVar("scope", default="unset")
+
+    @get_registry_manager(app).tools.register
+    async def scoped(waits: bool) -> str:
+        """Sets a context variable around an optional wait."""
+        token = scope.set("inside")
+        try:
+            if waits:
+                await asyncio.sleep(0.01)
+            return scope.get()
+        finally:
+            scope.reset(token)
+
+    with serve(app) as base_url:
+        for waits in (False, True):
+            body = request("tools/call", {"name": "scoped", "arguments": {"waits": waits}})
+            reply = httpx.post(f"{base_url}/mcp", content=orjson.dumps(body), headers=headers_for(body))
+            assert reply.status_code == 200
+            assert reply.headers["content-type"] == "application/json"
+            assert reply.headers["content-length"] == str(len(reply.content))
+            result = reply.json()["result"]
+            assert (result["content"][0]["text"], result.get("isError", False)) == (
+                "inside",
+                False,
+            )
 
 
 @pytest.mark.parametrize(

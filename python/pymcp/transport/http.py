@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator, MutableMapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pymcp.errors import ErrorCode, MCPError
@@ -54,6 +56,7 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 logger = logging.getLogger("pymcp.transport")
+_T = TypeVar("_T")
 
 SSE_RETRY_MS = 1000
 KEEPALIVE_SECONDS = 15.0
@@ -95,6 +98,29 @@ def _accepts(accept: str | None, media: str) -> bool:
         if value in (media, "*/*", kind):
             return True
     return False
+
+
+@types.coroutine
+def _resume_from(running: Coroutine[Any, Any, _T], waiting_on: Any) -> Generator[Any, Any, _T]:
+    """Continue a coroutine whose first step already ran and yielded `waiting_on`, as `await` would have:
+    the task driving this waits on what the coroutine waits on, and sends and throws reach it."""
+    while True:
+        try:
+            sent = yield waiting_on
+        except BaseException as thrown:  # cancellation too: it belongs to the coroutine
+            try:
+                waiting_on = running.throw(thrown)
+            except StopIteration as finished:
+                return cast("_T", finished.value)
+        else:
+            try:
+                waiting_on = running.send(sent)
+            except StopIteration as finished:
+                return cast("_T", finished.value)
+
+
+async def _resume(running: Coroutine[Any, Any, _T], waiting_on: Any) -> _T:
+    return await _resume_from(running, waiting_on)
 
 
 async def _disconnect(receive: Receive) -> None:
@@ -408,9 +434,35 @@ class StreamableHTTP:
             await self._reply(send, 400, encode_error(request_id, invalid))
             return
         stream = _StatelessStream(send)
-        work = asyncio.ensure_future(
-            self.dispatcher.handle_stateless(message, principal, mcp_headers, stream.emit)
-        )
+        # The first step runs here, in a context of its own: most requests finish without waiting on
+        # anything, and then need no task (nor a watch on the client) at all. A request that waits
+        # continues as a task in that same context, watched for the client closing the response.
+        context = contextvars.copy_context()
+        running = self.dispatcher.handle_stateless(message, principal, mcp_headers, stream.emit)
+        try:
+            waiting_on = context.run(running.send, None)
+        except StopIteration as finished:
+            body, error = finished.value
+        else:
+            loop = asyncio.get_running_loop()
+            work = loop.create_task(_resume(running, waiting_on), context=context)
+            reply = await self._watch(receive, work, stream)
+            if reply is None:
+                return
+            body, error = reply
+        if stream.started:
+            await stream.finish(body)
+        elif error is not None:
+            await self._reply(send, http_status_for(error), body, _error_headers(error))
+        else:
+            await self._reply(send, 200, body)
+
+    @staticmethod
+    async def _watch(
+        receive: Receive, work: asyncio.Task[tuple[bytes, MCPError | None]], stream: _StatelessStream
+    ) -> tuple[bytes, MCPError | None] | None:
+        """Wait for a stateless request that is still running: keep its stream alive, and cancel it when
+        the client goes away (None then: there is nobody to answer)."""
         disconnected = asyncio.ensure_future(_disconnect(receive))
         try:
             while True:
@@ -424,18 +476,12 @@ class StreamableHTTP:
                     work.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await work
-                    return
+                    return None
                 if stream.started:
                     await stream.keepalive()
         finally:
             disconnected.cancel()
-        body, error = work.result()
-        if stream.started:
-            await stream.finish(body)
-        elif error is not None:
-            await self._reply(send, http_status_for(error), body, _error_headers(error))
-        else:
-            await self._reply(send, 200, body)
+        return work.result()
 
     async def _initialize(self, send: Send, request: Request, principal: Any) -> None:
         session_id = self.sessions.new_id()
