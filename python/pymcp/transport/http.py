@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import logging
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Generator, MutableMapping
@@ -121,6 +122,11 @@ def _resume_from(running: Coroutine[Any, Any, _T], waiting_on: Any) -> Generator
 
 async def _resume(running: Coroutine[Any, Any, _T], waiting_on: Any) -> _T:
     return await _resume_from(running, waiting_on)
+
+
+@functools.lru_cache(maxsize=64)  # clients send one of a few `Accept` values, over and over
+def _accepts_json_and_sse(accept: str | None) -> bool:
+    return _accepts(accept, "application/json") and _accepts(accept, "text/event-stream")
 
 
 async def _disconnect(receive: Receive) -> None:
@@ -284,17 +290,22 @@ class StreamableHTTP:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        # One pass over the headers (ASGI names are lowercase): the ones this endpoint reads, and every
+        # `mcp-*` one for the 2026-07-28 routing headers.
         headers: dict[bytes, str] = {}
+        mcp_headers: list[tuple[str, str]] = []
         for name, value in scope["headers"]:
             if name in _WANTED:
                 headers[name] = value.decode("latin-1")
+            if name.startswith(b"mcp-"):
+                mcp_headers.append((name.decode("latin-1"), value.decode("latin-1")))
         method = scope["method"]
         origin = headers.get(b"origin")
         if origin is not None and not self._origin_allowed(scope, origin, headers.get(b"host")):
             await self._error(send, 403, ErrorCode.FORBIDDEN, f"origin `{origin[:200]}` is not allowed")
             return
         if method == "POST":
-            await self._post(scope, receive, send, headers)
+            await self._post(scope, receive, send, headers, mcp_headers)
         elif method in ("GET", "DELETE") and self._stateless_only(headers):
             await self._reply(send, 405, headers=[(b"allow", b"POST")])
         elif method == "GET":
@@ -340,9 +351,15 @@ class StreamableHTTP:
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _post(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, str]) -> None:
-        accept = headers.get(b"accept")
-        if not (_accepts(accept, "application/json") and _accepts(accept, "text/event-stream")):
+    async def _post(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[bytes, str],
+        raw_mcp_headers: list[tuple[str, str]],
+    ) -> None:
+        if not _accepts_json_and_sse(headers.get(b"accept")):
             await self._error(
                 send,
                 406,
@@ -367,7 +384,7 @@ class StreamableHTTP:
         principal = scope.get("pymcp.principal")
         if self.mode != "stable":
             try:
-                mcp_headers = RequestHeaders.from_asgi(scope["headers"])
+                mcp_headers = RequestHeaders.from_pairs(raw_mcp_headers)
             except MCPError as error:
                 await self._reply(send, 400, encode_error(getattr(message, "id", None), error))
                 return
