@@ -135,6 +135,7 @@ class Dispatcher:
         )
         # Whatever depends on who asks is private; without a gate every caller sees the same lists.
         self.cache_policy = CachePolicy(private=gate is not None)
+        self.server_info = settings.server_info()  # settings are compiled once, at create_app
         self.stateless_table: dict[str, Handler] = {
             **self.table,
             "tools/call": self.handlers.call_tool_stateless,
@@ -198,7 +199,7 @@ class Dispatcher:
             result = {
                 "protocolVersion": version,
                 "capabilities": advertised,
-                "serverInfo": self.settings.server_info(),
+                "serverInfo": self.server_info,
             }
             body = encode_result(request.id, result)
         except MCPError as error:
@@ -334,7 +335,7 @@ class Dispatcher:
                 assert round_trip is not None  # only a round trip raises it
                 result = round_trip.input_required(pending)
             decorated = decorate_result(
-                method, result, server_info=self.settings.server_info(), cache=self.cache_policy
+                method, result, server_info=self.server_info, cache=self.cache_policy
             )
             return encode_result(request.id, decorated), None
         except MCPError as raised:
@@ -387,7 +388,7 @@ class Dispatcher:
         return discover_result(
             supported_versions=self.settings.stateless_versions,
             capabilities=self.stateless_capabilities(call.principal),
-            server_info=self.settings.server_info(),
+            server_info=self.server_info,
             instructions=self.settings.description,
             cache=self.cache_policy,
         )
