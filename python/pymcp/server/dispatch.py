@@ -97,11 +97,11 @@ def _internal_error(request_id: str | int) -> tuple[bytes, MCPError]:
     return encode_error(request_id, error), error
 
 
-def _replayed(round_trip: RoundTrip) -> AskInput:
+def _replayed(round_trip: Callable[[], RoundTrip]) -> AskInput:
     """Questions answered from the retry's `inputResponses` and sealed state, else `InputRequired`."""
 
     async def ask(requests: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        return round_trip.ask_all(requests)
+        return round_trip().ask_all(requests)
 
     return ask
 
@@ -320,23 +320,30 @@ class Dispatcher:
                 self._authorize_stateless(principal, method, request.params)
             params = self._params(request.params)
             session = self._stateless_session(client, principal)
-            round_trip = (
-                RoundTrip(codec=self.codec, client=client, principal=principal, method=method, params=params)
-                if method in INPUT_REQUIRED_METHODS
-                else None
-            )
-            ask_input = _replayed(round_trip) if round_trip is not None else None
+            round_trip: RoundTrip | None = None
+
+            def questions() -> RoundTrip:
+                """The request's round trip, made when first needed: most requests never ask for input."""
+                nonlocal round_trip
+                if round_trip is None:
+                    round_trip = RoundTrip(
+                        codec=self.codec, client=client, principal=principal, method=method, params=params
+                    )
+                return round_trip
+
+            ask_input = None
+            if method in INPUT_REQUIRED_METHODS:
+                if "requestState" in params:
+                    questions()  # a retry's sealed state is checked before the handler runs
+                ask_input = _replayed(questions)
             call = Call(
                 session, principal, request.id, method, params, emit, token, None, client, ask_input, headers
             )
             try:
                 result = await handler(call)
-            except InputRequired as pending:
-                assert round_trip is not None  # only a round trip raises it
-                result = round_trip.input_required(pending)
-            decorated = decorate_result(
-                method, result, server_info=self.server_info, cache=self.cache_policy
-            )
+            except InputRequired as pending:  # only a round trip raises it
+                result = questions().input_required(pending)
+            decorated = decorate_result(method, result, server_info=self.server_info, cache=self.cache_policy)
             return encode_result(request.id, decorated), None
         except MCPError as raised:
             error = stateless_error(raised)
