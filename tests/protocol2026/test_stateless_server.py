@@ -324,6 +324,19 @@ def test_closing_the_response_cancels_the_request() -> None:
         assert cancelled.wait(10)
 
 
+def test_session_requests_skip_the_2026_checks_only_when_routing_is_settled(url: str) -> None:
+    """A session's request with just its id and version is served at once; any other MCP header (a
+    repeated version among them) still gets the 2026-07-28 header checks."""
+    session_id = handshake(url).headers["mcp-session-id"]
+    ping = orjson.dumps({"jsonrpc": "2.0", "id": 2, "method": "ping"})
+    plain = [*ACCEPT.items(), ("Mcp-Session-Id", session_id), ("MCP-Protocol-Version", "2025-11-25")]
+    assert httpx.post(url, content=ping, headers=plain).json()["result"] == {}
+    repeated = [*plain, ("MCP-Protocol-Version", "2025-11-25")]
+    refused = httpx.post(url, content=ping, headers=repeated)
+    assert refused.status_code == 400
+    assert "appears more than once" in refused.json()["error"]["message"]
+
+
 def test_requests_that_wait_and_that_do_not_answer_alike() -> None:
     """A request that never waits is finished inline (no task); one that waits continues as a task in
     the same context, so a context variable set before an `await` is reset after it without error."""

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.draft.envelope import (
+    HANDSHAKE_VERSIONS,
     carries_stateless_meta,
     http_status_for,
     route_http,
@@ -122,6 +123,21 @@ def _resume_from(running: Coroutine[Any, Any, _T], waiting_on: Any) -> Generator
 
 async def _resume(running: Coroutine[Any, Any, _T], waiting_on: Any) -> _T:
     return await _resume_from(running, waiting_on)
+
+
+def _settled_session(raw_mcp_headers: list[tuple[str, str]]) -> bool:
+    """Whether a dual-mode POST is a session's without reading its 2026-07-28 headers: it has a session
+    id and no MCP header but one `MCP-Protocol-Version` of a handshake revision (as `route_http` says)."""
+    has_session_id = False
+    version: str | None = None
+    for name, value in raw_mcp_headers:
+        if name == "mcp-session-id":
+            has_session_id = True
+        elif name == "mcp-protocol-version" and version is None:
+            version = value
+        else:
+            return False  # routing or parameter headers (or a repeated version) get the full checks
+    return has_session_id and (version is None or version.strip(" \t") in HANDSHAKE_VERSIONS)
 
 
 @functools.lru_cache(maxsize=64)  # clients send one of a few `Accept` values, over and over
@@ -382,7 +398,7 @@ class StreamableHTTP:
             await self._reply(send, 400, encode_error(None, error))
             return
         principal = scope.get("pymcp.principal")
-        if self.mode != "stable":
+        if self.mode == "draft" or (self.mode == "dual" and not _settled_session(raw_mcp_headers)):
             try:
                 mcp_headers = RequestHeaders.from_pairs(raw_mcp_headers)
             except MCPError as error:
