@@ -135,7 +135,9 @@ class Dispatcher:
         )
         # Whatever depends on who asks is private; without a gate every caller sees the same lists.
         self.cache_policy = CachePolicy(private=gate is not None)
-        self.server_info = settings.server_info()  # settings are compiled once, at create_app
+        # settings are compiled once, at create_app
+        self.server_info = settings.server_info()
+        self.stateless_versions = settings.stateless_versions
         self.stateless_table: dict[str, Handler] = {
             **self.table,
             "tools/call": self.handlers.call_tool_stateless,
@@ -308,7 +310,7 @@ class Dispatcher:
         token = CancellationToken(asyncio.current_task())
         try:
             client = validate_request(
-                method, request.params, headers, supported_versions=self.settings.stateless_versions
+                method, request.params, headers, supported_versions=self.stateless_versions
             )
             check_method(method, tasks_extension=self.tasks is not None)
             if method in TASK_METHODS:
@@ -384,7 +386,7 @@ class Dispatcher:
 
     def stateless_capabilities(self, principal: Principal | None) -> dict[str, Any]:
         """What `server/discover` advertises to `principal` (filtered by the gate, like `initialize`)."""
-        advertised = self.capabilities(self.settings.stateless_versions[0])
+        advertised = self.capabilities(self.stateless_versions[0])
         if self.tasks is not None:
             advertised["tasks"] = {}
         if self.gate is not None:
@@ -393,7 +395,7 @@ class Dispatcher:
 
     async def discover(self, call: Call) -> dict[str, Any]:
         return discover_result(
-            supported_versions=self.settings.stateless_versions,
+            supported_versions=self.stateless_versions,
             capabilities=self.stateless_capabilities(call.principal),
             server_info=self.server_info,
             instructions=self.settings.description,
