@@ -117,6 +117,8 @@ def test_authz_uses_the_given_principals(
         (["bench", "authz", "{missing}"], "cannot read"),
         (["bench", "authz", "{bad}"], "unknown key `allow_role` in rule 0"),
         (["bench", "authz", "{policy}", "--principals", "{bad_principals}"], "principal 0"),
+        (["bench", "authz", "{policy}", "--principals", "{policy}"], "must hold a JSON list"),
+        (["bench", "authz", "{policy}", "--principals", "{bad_roles}"], "`roles` must be a list of strings"),
         (["bench", "server", "no_colon"], "is not `MODULE:APP`"),
         (["bench", "server", "no_such_module_for_bench:app"], "no_such_module_for_bench"),
     ],
@@ -128,10 +130,13 @@ def test_bad_input_is_one_line_and_exit_2(
     bad.write_text('{"rules": [{"methods": ["x"], "allow_role": ["a"]}]}')
     bad_principals = tmp_path / "principals.json"
     bad_principals.write_text('[{"name": "x"}]')
+    bad_roles = tmp_path / "roles.json"
+    bad_roles.write_text('[{"subject": "x", "roles": "ops"}]')
     paths = {
         "missing": tmp_path / "nope.json",
         "bad": bad,
         "policy": policy_file,
+        "bad_roles": bad_roles,
         "bad_principals": bad_principals,
     }
     assert main([part.format(**paths) for part in argv]) == 2

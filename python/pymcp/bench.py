@@ -123,14 +123,6 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 # -- authz -------------------------------------------------------------------------------------------
 
 _TARGET_METHODS = {"tool": "tools/call", "prompt": "prompts/get", "resource": "resources/read"}
-_CASE_ALIASES = {
-    "allowSubjects": "allow_subjects",
-    "allowRoles": "allow_roles",
-    "allowScopes": "allow_scopes",
-    "allowClaims": "allow_claims",
-    "allowAnonymous": "allow_anonymous",
-    "rpc_method": "methods",
-}
 
 
 def example_of(glob: str, filler: str = "x") -> str:
@@ -217,7 +209,10 @@ def _load_principals(path: Path | None) -> list[Any]:
 
     if path is None:
         return []
-    raw = orjson.loads(Path(path).read_bytes())
+    try:
+        raw = orjson.loads(Path(path).read_bytes())
+    except orjson.JSONDecodeError as error:
+        raise ValueError(f"principals file `{path}` is not valid UTF-8 JSON: {error}") from None
     if not isinstance(raw, list):
         raise ValueError(f"principals file `{path}` must hold a JSON list")
     principals: list[Any] = []
@@ -230,6 +225,12 @@ def _load_principals(path: Path | None) -> list[Any]:
         unknown = set(item) - {"subject", "display_name", "roles", "scopes", "claims"}
         if unknown:
             raise ValueError(f"principal {number} in `{path}` has unknown key `{sorted(unknown)[0]}`")
+        for key in ("roles", "scopes"):
+            values = item.get(key, [])
+            if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+                raise ValueError(f"principal {number} in `{path}`: `{key}` must be a list of strings")
+        if not isinstance(item.get("claims", {}), dict):
+            raise ValueError(f"principal {number} in `{path}`: `claims` must be an object")
         principals.append(
             Principal(
                 item["subject"],
@@ -248,7 +249,7 @@ def authz_cases(config: Mapping[str, Any], principals: Sequence[Any]) -> list[Au
     from pymcp.security.reference import ReferencePolicy, fnmatchcase
 
     reference = ReferencePolicy(config)
-    rules = [{_CASE_ALIASES.get(k, k): v for k, v in rule.items()} for rule in config.get("rules") or []]
+    rules = reference.rules  # with the camelCase aliases resolved
     nobody = Principal("bench-nobody")
     cases: list[AuthzCase] = []
     for index, rule in enumerate(rules):
@@ -278,13 +279,13 @@ def authz_cases(config: Mapping[str, Any], principals: Sequence[Any]) -> list[Au
     return cases
 
 
-def _principal_for_all(config: Mapping[str, Any]) -> Any:
+def _principal_for_all(rules: Sequence[Mapping[str, Any]]) -> Any:
     """One principal every rule with conditions applies to (for the filter: it sees the most)."""
     from pymcp.security.principal import Principal
 
     subject, roles, scopes, claims = "bench-everyone", set(), set(), {}
-    for index, rule in enumerate(config.get("rules") or ()):
-        made = _principal_for({_CASE_ALIASES.get(k, k): v for k, v in rule.items()}, index)
+    for index, rule in enumerate(rules):
+        made = _principal_for(rule, index)
         if made is None:
             continue
         if not made.subject.startswith("bench-"):
@@ -356,7 +357,7 @@ def bench_authz(
     filter_case: AuthzCase | None = None
     if tools:
         progress.step(f"filter_tools over {tools:,} tools")
-        caller = principals[0] if principals else _principal_for_all(config)
+        caller = principals[0] if principals else _principal_for_all(reference.rules)
         filter_case = AuthzCase(f"filter_tools ({tools:,} tools)", caller, "tools/call", None)
         kept = authz.filter_tools(caller, generated)
         filter_case.extra["kept"] = len(kept)
