@@ -2,15 +2,16 @@
 
 Starts, one at a time on 127.0.0.1, each server in its own process (same uvicorn options: h11, asyncio
 loop, no access log): a bare Starlette route that parses the JSON-RPC body with orjson and returns a
-result; pymcp (this checkout) on a 2025-11-25 session and on the 2026-07-28 stateless path (per-request
-`_meta` and routing headers), each without and with the seed's authn+authz; pymcp-kit 0.3.0 (its own
-virtualenv, both modes). Prints requests/s, p50/p99 latency, server CPU per call, RSS after the load,
-and the ratios of throughput and p99 to the bare route's.
+result (once with one header, once with the headers and body a 2026-07-28 client sends with a token, so
+that HTTP parsing costs it what it costs pymcp); pymcp (this checkout) on a 2025-11-25 session and on the
+2026-07-28 stateless path (per-request `_meta` and routing headers), each without and with the seed's
+authn+authz; pymcp-kit 0.3.0 (its own virtualenv, both modes). Prints requests/s, p50/p99 latency, server
+CPU per call, RSS after the load, and the ratios of throughput and p99 to the first bare row's.
 
 `--baseline DIR` adds the pymcp rows again, served from another checkout's `python/` directory (with its
 built `_core`): before/after numbers from one run on one machine.
 
-Run: .venv/bin/python benches/http_load.py [--seconds 10] [--connections 16] [--only REGEX]
+Run: .venv/bin/python benches/http_load.py [--seconds 10] [--connections 16] [--only REGEX] [--repeat N]
 Needs `wrk` (Debian package) and, for 0.3.0, `.venvs/pymcp-kit-0.3.0` (`make compat-venv`).
 """
 
@@ -135,13 +136,11 @@ def _base_headers(auth: bool) -> dict[str, str]:
     return headers
 
 
+STATELESS_HEADERS = {"mcp-protocol-version": STATELESS_VERSION, "mcp-method": "tools/call", "mcp-name": "add"}
+
+
 def _stateless_headers(url: str, auth: bool) -> dict[str, str]:
-    headers = {
-        **_base_headers(auth),
-        "mcp-protocol-version": STATELESS_VERSION,
-        "mcp-method": "tools/call",
-        "mcp-name": "add",
-    }
+    headers = {**_base_headers(auth), **STATELESS_HEADERS}
     check = httpx.post(url, json=STATELESS_CALL, headers=headers).json()
     assert check["result"]["content"][0]["text"] == "3", check
     return headers
@@ -218,7 +217,8 @@ def main() -> None:
     plain, secured = MCP_APP.format(auth=False, token=TOKEN), MCP_APP.format(auth=True, token=TOKEN)
     # name, python, app source, kind ("bare", "session", "stateless"), auth, PYTHONPATH
     servers: list[tuple[str, Path, str, str, bool, Path | None]] = [
-        ("bare Starlette route", OURS, BARE_APP, "bare", False, None)
+        ("bare Starlette route", OURS, BARE_APP, "bare", False, None),
+        ("bare Starlette route, MCP headers", OURS, BARE_APP, "bare", True, None),
     ]
     checkouts: list[tuple[str, Path | None]] = [("", None)]
     if args.baseline is not None:
@@ -242,7 +242,10 @@ def main() -> None:
             try:
                 url = f"http://127.0.0.1:{port}/mcp"
                 if kind == "bare":
-                    headers, body = {"content-type": "application/json"}, CALL
+                    # the second bare row reads what a 2026-07-28 client sends with a token: the same bytes
+                    # to parse as the pymcp rows (HTTP header parsing is a large part of the cost)
+                    headers = {**_base_headers(auth), **(STATELESS_HEADERS if auth else {})}
+                    body = STATELESS_CALL if auth else CALL
                 elif kind == "session":
                     headers, body = _session_headers(url, auth), CALL
                 else:
