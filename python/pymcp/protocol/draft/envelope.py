@@ -209,8 +209,8 @@ def _read_meta(params: object) -> StatelessRequest:
         )
     if not _is_mapping(meta):
         raise _invalid_meta("`params._meta` must be an object")
-    missing = [key for key in (PROTOCOL_VERSION_KEY, CLIENT_CAPABILITIES_KEY) if key not in meta]
-    if missing:
+    if PROTOCOL_VERSION_KEY not in meta or CLIENT_CAPABILITIES_KEY not in meta:
+        missing = [key for key in (PROTOCOL_VERSION_KEY, CLIENT_CAPABILITIES_KEY) if key not in meta]
         names = " and ".join(f"`{key}`" for key in missing)
         raise _invalid_meta(f"`params._meta` is missing {names}")
     version = meta[PROTOCOL_VERSION_KEY]
