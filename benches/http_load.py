@@ -1,12 +1,17 @@
-"""HTTP load: a trivial `tools/call` on an initialized session, at 16 connections, with `wrk`.
+"""HTTP load: a trivial `tools/call`, at 16 connections, with `wrk`, on both protocol revisions.
 
 Starts, one at a time on 127.0.0.1, each server in its own process (same uvicorn options: h11, asyncio
-loop, no access log): pymcp (this checkout, without and with the seed's authn+authz), pymcp-kit 0.3.0
-(its own virtualenv, same two modes) and a bare Starlette route that parses the JSON-RPC body with
-orjson and returns a result. Prints requests/s, p50/p99 latency, RSS after the load and the ratio to
-the bare route.
+loop, no access log): a bare Starlette route that parses the JSON-RPC body with orjson and returns a
+result (once with one header, once with the headers and body a 2026-07-28 client sends with a token, so
+that HTTP parsing costs it what it costs pymcp); pymcp (this checkout) on a 2025-11-25 session and on the
+2026-07-28 stateless path (per-request `_meta` and routing headers), each without and with the seed's
+authn+authz; pymcp-kit 0.3.0 (its own virtualenv, both modes). Prints requests/s, p50/p99 latency, server
+CPU per call, RSS after the load, and the ratios of throughput and p99 to the first bare row's.
 
-Run: .venv/bin/python benches/http_load.py [--seconds 10] [--connections 16]
+`--baseline DIR` adds the pymcp rows again, served from another checkout's `python/` directory (with its
+built `_core`): before/after numbers from one run on one machine.
+
+Run: .venv/bin/python benches/http_load.py [--seconds 10] [--connections 16] [--only REGEX] [--repeat N]
 Needs `wrk` (Debian package) and, for 0.3.0, `.venvs/pymcp-kit-0.3.0` (`make compat-venv`).
 """
 
@@ -29,6 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 OURS = Path(sys.executable)
 COMPAT = Path(os.environ.get("PYMCP_COMPAT_PYTHON", REPO / ".venvs" / "pymcp-kit-0.3.0" / "bin" / "python"))
 TOKEN = "bench-token"
+SESSION_VERSION = "2025-06-18"  # what 0.3.0 speaks too
+STATELESS_VERSION = "2026-07-28"
 
 MCP_APP = """
 from pymcp import create_app, tool_registry
@@ -76,6 +83,17 @@ CALL = {
     "method": "tools/call",
     "params": {"name": "add", "arguments": {"a": 1, "b": 2}},
 }
+STATELESS_CALL = {
+    **CALL,
+    "params": {
+        **CALL["params"],
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+            "io.modelcontextprotocol/clientInfo": {"name": "wrk", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {},
+        },
+    },
+}
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.body = {body}
@@ -89,9 +107,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(python: Path, source: str, workdir: Path, port: int) -> subprocess.Popen[bytes]:
+def _start(
+    python: Path, source: str, workdir: Path, port: int, pythonpath: Path | None
+) -> subprocess.Popen[bytes]:
     (workdir / "bench_app.py").write_text(source)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
     command = [str(python), "-m", "uvicorn", "bench_app:app", "--port", str(port), "--log-level", "warning"]
     command += ["--no-access-log", "--http", "h11", "--loop", "asyncio"]
     # stderr is dropped: 0.3.0 logs every request at INFO (part of what is measured, not worth reading)
@@ -107,16 +129,31 @@ def _start(python: Path, source: str, workdir: Path, port: int) -> subprocess.Po
             time.sleep(0.1)
 
 
-def _session_headers(url: str, auth: bool) -> dict[str, str]:
+def _base_headers(auth: bool) -> dict[str, str]:
     headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
     if auth:
         headers["authorization"] = f"Bearer {TOKEN}"
+    return headers
+
+
+STATELESS_HEADERS = {"mcp-protocol-version": STATELESS_VERSION, "mcp-method": "tools/call", "mcp-name": "add"}
+
+
+def _stateless_headers(url: str, auth: bool) -> dict[str, str]:
+    headers = {**_base_headers(auth), **STATELESS_HEADERS}
+    check = httpx.post(url, json=STATELESS_CALL, headers=headers).json()
+    assert check["result"]["content"][0]["text"] == "3", check
+    return headers
+
+
+def _session_headers(url: str, auth: bool) -> dict[str, str]:
+    headers = _base_headers(auth)
     init = {
         "jsonrpc": "2.0",
         "id": 1,
         "method": "initialize",
         "params": {
-            "protocolVersion": "2025-06-18",
+            "protocolVersion": SESSION_VERSION,
             "capabilities": {},
             "clientInfo": {"name": "wrk", "version": "1"},
         },
@@ -138,24 +175,31 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _ms(value: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
 def _wrk(
-    url: str, headers: dict[str, str], seconds: int, connections: int, workdir: Path
+    url: str, headers: dict[str, str], body: dict[str, object], seconds: int, connections: int, workdir: Path
 ) -> dict[str, float]:
     script = workdir / "call.lua"
     lines = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items())
-    script.write_text(WRK_SCRIPT.format(body=json.dumps(json.dumps(CALL)), headers=lines))
+    script.write_text(WRK_SCRIPT.format(body=json.dumps(json.dumps(body)), headers=lines))
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in output:
         raise RuntimeError(f"errors under load:\n{output}")
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    return {"rps": rps, "p50": _ms(latency["50"]), "p99": _ms(latency["99"])}
+    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    return {"rps": rps, "p50": _ms(latency["50"]), "p99": _ms(latency["99"]), "requests": total}
 
 
 def main() -> None:
@@ -164,39 +208,70 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--only", default=None, help="run only the servers whose name matches this regex")
+    parser.add_argument("--baseline", type=Path, default=None, help="another checkout to measure beside")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds over all servers; each keeps its best (default 1)"
+    )
     args = parser.parse_args()
-    servers: list[tuple[str, Path, str, bool]] = [("bare Starlette route", OURS, BARE_APP, False)]
-    servers += [("pymcp (this checkout)", OURS, MCP_APP.format(auth=False, token=TOKEN), False)]
-    servers += [("pymcp + seed authn/authz", OURS, MCP_APP.format(auth=True, token=TOKEN), True)]
+    plain, secured = MCP_APP.format(auth=False, token=TOKEN), MCP_APP.format(auth=True, token=TOKEN)
+    # name, python, app source, kind ("bare", "session", "stateless"), auth, PYTHONPATH
+    servers: list[tuple[str, Path, str, str, bool, Path | None]] = [
+        ("bare Starlette route", OURS, BARE_APP, "bare", False, None),
+        ("bare Starlette route, MCP headers", OURS, BARE_APP, "bare", True, None),
+    ]
+    checkouts: list[tuple[str, Path | None]] = [("", None)]
+    if args.baseline is not None:
+        checkouts.append((" (baseline)", args.baseline.resolve() / "python"))
+    for label, pythonpath in checkouts:
+        for kind, revision in (("session", "2025-11-25 session"), ("stateless", "2026-07-28 stateless")):
+            servers += [(f"pymcp {revision}{label}", OURS, plain, kind, False, pythonpath)]
+            servers += [(f"pymcp {revision} + seed auth{label}", OURS, secured, kind, True, pythonpath)]
     if COMPAT.exists():
-        servers += [("pymcp-kit 0.3.0", COMPAT, MCP_APP.format(auth=False, token=TOKEN), False)]
-        servers += [("pymcp-kit 0.3.0 + seed auth", COMPAT, MCP_APP.format(auth=True, token=TOKEN), True)]
-    results: list[tuple[str, dict[str, float]]] = []
-    for name, python, source, auth in servers:
+        servers += [("pymcp-kit 0.3.0", COMPAT, plain, "session", False, None)]
+        servers += [("pymcp-kit 0.3.0 + seed auth", COMPAT, secured, "session", True, None)]
+    if args.only is not None:
+        servers = [server for server in servers if server[3] == "bare" or re.search(args.only, server[0])]
+    best: dict[str, dict[str, float]] = {}
+    rounds = [server for _ in range(args.repeat) for server in servers]  # interleaved: drift hits all alike
+    for name, python, source, kind, auth, pythonpath in rounds:
+        print(f"http_load: {name}", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             port = _free_port()
-            server = _start(python, source, Path(tmp), port)
+            server = _start(python, source, Path(tmp), port, pythonpath)
             try:
                 url = f"http://127.0.0.1:{port}/mcp"
-                headers = (
-                    _session_headers(url, auth)
-                    if source != BARE_APP
-                    else {"content-type": "application/json"}
-                )
-                measured = _wrk(url, headers, args.seconds, args.connections, Path(tmp))
+                if kind == "bare":
+                    # the second bare row reads what a 2026-07-28 client sends with a token: the same bytes
+                    # to parse as the pymcp rows (HTTP header parsing is a large part of the cost)
+                    headers = {**_base_headers(auth), **(STATELESS_HEADERS if auth else {})}
+                    body = STATELESS_CALL if auth else CALL
+                elif kind == "session":
+                    headers, body = _session_headers(url, auth), CALL
+                else:
+                    headers, body = _stateless_headers(url, auth), STATELESS_CALL
+                cpu_before = _cpu_seconds(server.pid)
+                measured = _wrk(url, headers, body, args.seconds, args.connections, Path(tmp))
+                measured["cpu_us"] = (_cpu_seconds(server.pid) - cpu_before) / measured["requests"] * 1e6
                 measured["rss"] = _rss_kib(server.pid) / 1024
-                results.append((name, measured))
+                if name not in best or measured["rps"] > best[name]["rps"]:
+                    best[name] = measured
             finally:
                 server.terminate()
                 server.wait(10)
+    results = list(best.items())
     bare = results[0][1]
-    print(f"\ntools/call of a trivial tool, {args.connections} connections, {args.seconds} s each (wrk)\n")
-    print("| server | req/s | p50 ms | p99 ms | RSS MiB | ratio to bare |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    rounds_note = f", best of {args.repeat} interleaved rounds" if args.repeat > 1 else ""
+    print(
+        f"\ntools/call of a trivial tool, {args.connections} connections, {args.seconds} s each (wrk)"
+        f"{rounds_note}\n"
+    )
+    print("| server | req/s | x bare | CPU µs/call | p50 ms | p99 ms | p99 x bare | RSS MiB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, m in results:
-        ratio = m["rps"] / bare["rps"]
         print(
-            f"| {name} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['rss']:.1f} | {ratio:.2f}x |"
+            f"| {name} | {m['rps']:.0f} | {m['rps'] / bare['rps']:.2f} | {m['cpu_us']:.0f} | {m['p50']:.2f} "
+            f"| {m['p99']:.2f} | {m['p99'] / bare['p99']:.2f} | {m['rss']:.1f} |"
         )
 
 

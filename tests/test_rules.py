@@ -80,6 +80,27 @@ def test_deny_rule_for_bob_keeps_the_scope_hint_for_others() -> None:
     )
 
 
+def test_a_denial_behaves_as_a_plain_authorization_error() -> None:
+    """The policy's denial works out its message and scope hint lazily; callers cannot tell."""
+    authz = RuleBasedAuthorizer(
+        {"rules": [{"methods": "tools/call", "allow_scopes": ["tools:call"], "message": "needs tools:call"}]}
+    )
+    with pytest.raises(AuthorizationError) as denied:
+        authz.authorize(BOB, call("tools/call", name="x"))
+    error = denied.value
+    assert (str(error), error.args, repr(error)) == (
+        "needs tools:call",
+        ("needs tools:call",),
+        "AuthorizationError('needs tools:call')",
+    )
+    assert (error.message, error.required_scopes) == ("needs tools:call", ("tools:call",))
+    copied = pickle.loads(pickle.dumps(error))
+    assert type(copied) is AuthorizationError
+    assert (copied.message, copied.required_scopes) == ("needs tools:call", ("tools:call",))
+    with pytest.raises(AttributeError):
+        _ = error.no_such_attribute  # type: ignore[attr-defined]
+
+
 def test_deny_message_wins() -> None:
     authz = RuleBasedAuthorizer(
         {

@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 
 from pymcp import _core
+from pymcp.bench import add_bench_parser, run_bench
 from pymcp.cli_policy import add_policy_commands, run_policy_command
 from pymcp.cli_run import add_run_command, run_command
 
@@ -44,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_policy_commands(commands)
     add_run_command(commands)
+    add_bench_parser(commands)
     return parser
 
 
@@ -121,4 +123,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(args.port, args.policy)
     if args.command == "run":
         return run_command(args)
+    if args.command == "bench":
+        return run_bench(args)
     return run_policy_command(args)

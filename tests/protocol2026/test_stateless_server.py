@@ -7,6 +7,7 @@ listen streams, the tasks extension across callers, `requestState` replayed by a
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -321,6 +322,50 @@ def test_closing_the_response_cancels_the_request() -> None:
         with pytest.raises(httpx.ReadTimeout):
             httpx.post(f"{base_url}/mcp", content=orjson.dumps(body), headers=headers_for(body), timeout=0.5)
         assert cancelled.wait(10)
+
+
+def test_session_requests_skip_the_2026_checks_only_when_routing_is_settled(url: str) -> None:
+    """A session's request with just its id and version is served at once; any other MCP header (a
+    repeated version among them) still gets the 2026-07-28 header checks."""
+    session_id = handshake(url).headers["mcp-session-id"]
+    ping = orjson.dumps({"jsonrpc": "2.0", "id": 2, "method": "ping"})
+    plain = [*ACCEPT.items(), ("Mcp-Session-Id", session_id), ("MCP-Protocol-Version", "2025-11-25")]
+    assert httpx.post(url, content=ping, headers=plain).json()["result"] == {}
+    repeated = [*plain, ("MCP-Protocol-Version", "2025-11-25")]
+    refused = httpx.post(url, content=ping, headers=repeated)
+    assert refused.status_code == 400
+    assert "appears more than once" in refused.json()["error"]["message"]
+
+
+def test_requests_that_wait_and_that_do_not_answer_alike() -> None:
+    """A request that never waits is finished inline (no task); one that waits continues as a task in
+    the same context, so a context variable set before an `await` is reset after it without error."""
+    app = create_app()
+    scope: contextvars.ContextVar[str] = contextvars.ContextVar("scope", default="unset")
+
+    @get_registry_manager(app).tools.register
+    async def scoped(waits: bool) -> str:
+        """Sets a context variable around an optional wait."""
+        token = scope.set("inside")
+        try:
+            if waits:
+                await asyncio.sleep(0.01)
+            return scope.get()
+        finally:
+            scope.reset(token)
+
+    with serve(app) as base_url:
+        for waits in (False, True):
+            body = request("tools/call", {"name": "scoped", "arguments": {"waits": waits}})
+            reply = httpx.post(f"{base_url}/mcp", content=orjson.dumps(body), headers=headers_for(body))
+            assert reply.status_code == 200
+            assert reply.headers["content-type"] == "application/json"
+            assert reply.headers["content-length"] == str(len(reply.content))
+            result = reply.json()["result"]
+            assert (result["content"][0]["text"], result.get("isError", False)) == (
+                "inside",
+                False,
+            )
 
 
 @pytest.mark.parametrize(

@@ -242,3 +242,26 @@ async def test_symmetric_keys_in_the_jwks_are_ignored(idp: IdentityProvider) -> 
 def test_bad_options(idp: IdentityProvider, options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make(idp, **options)
+
+
+async def test_a_token_gives_one_shared_read_only_principal(idp: IdentityProvider) -> None:
+    authn = make(idp)
+    token = idp.issue({"sub": "alice", "aud": AUDIENCE, "scope": "a", "groups": ["eng"]})
+    first, again = await authn.authenticate(bearer(token)), await authn.authenticate(bearer(token))
+    assert first is again  # verified once: the policy binding cached on it is reused
+    assert first is not None
+    with pytest.raises(TypeError, match="read-only"):
+        first.scopes.add("admin")
+    with pytest.raises(TypeError, match="read-only"):
+        first.claims["groups"].append("admins")
+    other = await authn.authenticate(bearer(idp.issue({"sub": "alice", "aud": AUDIENCE, "scope": "b"})))
+    assert other is not None
+    assert other.scopes == {"b"}
+
+
+async def test_verified_tokens_are_kept_no_longer_than_the_keys(idp: IdentityProvider) -> None:
+    authn = make(idp, jwks_cache_ttl=0)
+    token = idp.issue({"sub": "alice", "aud": AUDIENCE})
+    first, again = await authn.authenticate(bearer(token)), await authn.authenticate(bearer(token))
+    assert first == again
+    assert first is not again

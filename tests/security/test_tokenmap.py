@@ -114,11 +114,21 @@ def test_entries_not_yet_expired_work(expires_at: object) -> None:
     assert authn.lookup("t").subject == "a"
 
 
-def test_each_lookup_gives_a_fresh_principal() -> None:
-    authn = TokenMapAuthenticator({"t": {"subject": "a", "scopes": ["x"], "claims": {"k": "v"}}})
+def test_each_token_gives_one_read_only_principal() -> None:
+    """Built once, so its cached policy binding is reused; read-only, so no request changes the next."""
+    authn = TokenMapAuthenticator({"t": {"subject": "a", "scopes": ["x"], "claims": {"k": ["v"]}}})
     first = authn.lookup("t")
-    first.scopes.add("admin")
+    assert authn.lookup("t") is first
+    for change in (
+        lambda: first.scopes.add("admin"),
+        lambda: first.roles.update({"admin"}),
+        lambda: first.claims.update(k="w"),
+        lambda: first.claims["k"].append("w"),
+    ):
+        with pytest.raises(TypeError, match="read-only"):
+            change()
     assert authn.lookup("t").scopes == {"x"}
+    assert authn.lookup("t").claims == {"k": ["v"]}
 
 
 def test_lookup_compares_against_every_entry() -> None:

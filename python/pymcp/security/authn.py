@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from pymcp.security.authz import AuthenticationError
-from pymcp.security.principal import Principal
+from pymcp.security.principal import Principal, frozen_principal
 
 # _HEAVY_IMPORTS: httpx and PyJWT (with cryptography) are imported where they are used. Together they add
 # about 9 MiB to every worker, and most servers use neither the introspection nor the JWT authenticator.
@@ -122,12 +122,12 @@ def _principal_from_claims(
         if claim in claims:
             scopes = _string_set(claims[claim])
             break
-    return Principal(
-        subject=subject,
+    return frozen_principal(
+        subject,
         display_name=display_name if isinstance(display_name, str) else None,
         scopes=scopes,
         roles=_string_set(claims.get(roles_claim)),
-        claims=dict(claims),
+        claims=claims,
     )
 
 
@@ -173,22 +173,10 @@ def _entry_strings(where: str, key: str, value: Any) -> set[str]:
 @dataclass(frozen=True, slots=True)
 class _TokenEntry:
     digest: bytes
-    subject: str
-    display_name: str | None
-    scopes: frozenset[str]
-    roles: frozenset[str]
-    claims: Mapping[str, Any]
+    # Built once and shared by every request with this token (its policy bindings are cached on it); it is
+    # read-only, so tool code cannot change what the next request sees.
+    principal: Principal
     expires_at: float | None
-
-    def principal(self) -> Principal:
-        # A fresh principal per request: tool code cannot change what the next request sees.
-        return Principal(
-            subject=self.subject,
-            display_name=self.display_name,
-            scopes=set(self.scopes),
-            roles=set(self.roles),
-            claims=dict(self.claims),
-        )
 
 
 def _token_entry(index: int, key: Any, entry: Any) -> _TokenEntry:
@@ -221,15 +209,14 @@ def _token_entry(index: int, key: Any, entry: Any) -> _TokenEntry:
     claims = {} if claims is None else claims
     if not isinstance(claims, Mapping):
         raise _entry_error(where, "`claims` must be an object")
-    return _TokenEntry(
-        digest=digest,
-        subject=subject,
+    principal = frozen_principal(
+        subject,
         display_name=display_name,
-        scopes=frozenset(_entry_strings(where, "scopes", entry.get("scopes"))),
-        roles=frozenset(_entry_strings(where, "roles", entry.get("roles"))),
-        claims=dict(claims),
-        expires_at=_parse_expiry(where, entry.get("expires_at")),
+        scopes=_entry_strings(where, "scopes", entry.get("scopes")),
+        roles=_entry_strings(where, "roles", entry.get("roles")),
+        claims=claims,
     )
+    return _TokenEntry(digest, principal, _parse_expiry(where, entry.get("expires_at")))
 
 
 class TokenMapAuthenticator:
@@ -263,7 +250,7 @@ class TokenMapAuthenticator:
             raise AuthenticationError(INVALID_TOKEN)
         if found.expires_at is not None and time.time() >= found.expires_at:
             raise AuthenticationError("Bearer token has expired")
-        return found.principal()
+        return found.principal
 
     async def authenticate_token(self, token: str) -> Principal:
         return self.lookup(token)
@@ -501,6 +488,10 @@ _KEY_TYPES: dict[str, tuple[str, str | None]] = {
 }
 
 
+# Verified JWTs kept (the oldest go first): a bound on memory, far above the tokens live at once.
+_VERIFIED_CACHE_SIZE = 10_000
+
+
 class JWTAuthenticator:
     """Validates JWT access tokens signed by keys from the issuer's JWKS.
 
@@ -510,6 +501,10 @@ class JWTAuthenticator:
     `jwks_refetch_cooldown` seconds). `audience` is required: a token issued for another resource must
     not work here (RFC 8707). Scopes come from `scope` (space-separated) or `scp` (a list); every claim,
     `groups` included, is kept in `Principal.claims`.
+
+    A verified token's principal is cached by the token's SHA-256 digest until its `exp` (at most
+    `jwks_cache_ttl` seconds, so a key withdrawn from the JWKS stops working as soon as the keys would be
+    fetched again): requests with the same token share one read-only principal and its policy bindings.
     """
 
     def __init__(
@@ -560,6 +555,7 @@ class JWTAuthenticator:
         self._keys_expire_at = float("inf") if jwks is not None else 0.0
         self._last_fetch = float("-inf")
         self._fetching = _SingleFlight()
+        self._verified = _ExpiringCache(_VERIFIED_CACHE_SIZE)
         if jwks is not None:
             self._keys = _index_jwks(jwks)
 
@@ -569,6 +565,17 @@ class JWTAuthenticator:
 
     async def authenticate_token(self, token: str) -> Principal:
         """The principal of a Bearer token (the middleware calls this with the token it already read)."""
+        key = _token_digest(token)
+        cached: Principal | None = self._verified.get(key)
+        if cached is not None:
+            return cached
+        principal, expires_at = await self._verify(token)
+        if expires_at is not None:
+            self._verified.put(key, principal, min(expires_at - time.time(), self.jwks_cache_ttl))
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float | None]:
+        """The principal of a token checked from scratch, and when the token expires (epoch seconds)."""
         import jwt  # see _HEAVY_IMPORTS
 
         try:
@@ -602,13 +609,15 @@ class JWTAuthenticator:
             raise AuthenticationError("Invalid token issuer") from None
         except jwt.PyJWTError:
             raise AuthenticationError(INVALID_TOKEN) from None
-        return _principal_from_claims(
+        principal = _principal_from_claims(
             claims,
             subject_claim=self.subject_claim,
             display_name_claim=self.display_name_claim,
             scopes_claims=self.scopes_claims,
             roles_claim=self.roles_claim,
         )
+        exp = claims.get("exp")
+        return principal, float(exp) if isinstance(exp, int | float) else None
 
     async def _key_for(self, kid: str | None, algorithm: str) -> _VerificationKey:
         if self.jwks_url is not None and time.monotonic() >= self._keys_expire_at:

@@ -123,6 +123,60 @@ class PolicyTrace:
     steps: tuple[RuleStep, ...]
 
 
+# The C-level `args` slot of an exception, which `_Denial` uses to hold the decision's inputs.
+_EXCEPTION_ARGS: Any = BaseException.__dict__["args"]
+
+
+class _Denial(AuthorizationError):
+    """The policy's `AuthorizationError`: its message and scope hint are worked out when first read.
+
+    A deny storm is the cheapest attack on an authorizer, so a denial costs one decision and one raise;
+    the explanation (the rule's message, the missing scopes) is asked of the policy only if the caller
+    reads it. Constructed with the C-level `Exception.__init__`: the decision's inputs are its only state.
+    """
+
+    __init__ = Exception.__init__  # (policy, bound, method, target)
+
+    def __getattr__(self, name: str) -> Any:
+        # `message` and `required_scopes` are filled in on first read (this runs only for missing names)
+        if name not in ("message", "required_scopes"):
+            raise AttributeError(name)
+        policy, bound, method, target = _EXCEPTION_ARGS.__get__(self)
+        why = policy.explain(bound, method, target)
+        self.message = why.message or "Forbidden"
+        self.required_scopes = why.missing_scopes
+        return self.__dict__[name]
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        return (self.message,)
+
+    @args.setter
+    def args(self, value: tuple[Any, ...]) -> None:
+        _EXCEPTION_ARGS.__set__(self, value)
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+    def __repr__(self) -> str:
+        return f"AuthorizationError({self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AuthorizationError, (self.message,), {"required_scopes": self.required_scopes})
+
+
+class _AuditMessage:
+    """An audit event that becomes its JSON text only when a handler formats the record."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.event = event
+
+    def __str__(self) -> str:
+        return orjson.dumps(self.event).decode()
+
+
 def load_json_config(path: str | Path) -> dict[str, Any]:
     """Read a policy file: a UTF-8 JSON object (validated when given to `RuleBasedAuthorizer`)."""
     data = Path(path).read_bytes()
@@ -363,13 +417,34 @@ class RuleBasedAuthorizer:
         method = request.rpc_method
         if method is None:
             return
-        bound = self._binding(principal)
-        targets = _targets(request)
-        if not self._observed and all(self._policy.is_allowed(bound, method, t) for t in targets):
+        # `_binding` and the single-target `_targets` inlined: this is the public per-request path.
+        if principal is None:
+            bound = self._anonymous
+        else:
+            try:
+                bound = principal.__dict__[_BINDINGS_ATTR][self._policy]
+            except (KeyError, AttributeError):
+                bound = self._binding(principal)
+        if self._observed:
+            decision = self._observe(principal, bound, method, _targets(request))
+            if not decision.allowed:
+                raise AuthorizationError(
+                    decision.message or "Forbidden", required_scopes=decision.missing_scopes
+                )
             return
-        decision = self._observe(principal, bound, method, targets)
-        if not decision.allowed:
-            raise AuthorizationError(decision.message or "Forbidden", required_scopes=decision.missing_scopes)
+        if method == "tools/call":
+            target = request.tool_name
+        elif method in _RESOURCE_METHODS:
+            for target in _targets(request):
+                if not self._check(bound, method, target):
+                    raise _Denial(self._policy, bound, method, target)
+            return
+        elif method == "prompts/get":
+            target = request.prompt_name
+        else:
+            target = None
+        if not self._check(bound, method, target):
+            raise _Denial(self._policy, bound, method, target)
 
     def explain(self, principal: Principal | None, request: AuthzRequest) -> Decision:
         """The decision for `request` and why (a non-RPC request is allowed with no rule and no default)."""
@@ -444,7 +519,12 @@ class RuleBasedAuthorizer:
         """Decide, log the audit event, and in dry-run mode turn a denial into an allow."""
         decision = self._decide(bound, method, targets)
         dry_run_denial = self._dry_run and not decision.allowed
-        if (self._audit or dry_run_denial) and _audit_log.isEnabledFor(logging.INFO):
+        # Built only when some handler will see it, and formatted only when a handler formats it.
+        if (
+            (self._audit or dry_run_denial)
+            and _audit_log.isEnabledFor(logging.INFO)
+            and _audit_log.hasHandlers()
+        ):
             event: dict[str, Any] = {
                 "event": "authz",
                 "decision": decision.effect,
@@ -459,7 +539,7 @@ class RuleBasedAuthorizer:
                 event[field] = list(targets) if len(targets) > 1 else targets[0]
             if self._dry_run:
                 event["dry_run"] = True
-            _audit_log.info(orjson.dumps(event).decode(), extra={"audit": event})
+            _audit_log.info(_AuditMessage(event), extra={"audit": event})
         if dry_run_denial:
             return _NON_RPC
         return decision

@@ -97,11 +97,11 @@ def _internal_error(request_id: str | int) -> tuple[bytes, MCPError]:
     return encode_error(request_id, error), error
 
 
-def _replayed(round_trip: RoundTrip) -> AskInput:
+def _replayed(round_trip: Callable[[], RoundTrip]) -> AskInput:
     """Questions answered from the retry's `inputResponses` and sealed state, else `InputRequired`."""
 
     async def ask(requests: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        return round_trip.ask_all(requests)
+        return round_trip().ask_all(requests)
 
     return ask
 
@@ -135,6 +135,9 @@ class Dispatcher:
         )
         # Whatever depends on who asks is private; without a gate every caller sees the same lists.
         self.cache_policy = CachePolicy(private=gate is not None)
+        # settings are compiled once, at create_app
+        self.server_info = settings.server_info()
+        self.stateless_versions = settings.stateless_versions
         self.stateless_table: dict[str, Handler] = {
             **self.table,
             "tools/call": self.handlers.call_tool_stateless,
@@ -198,7 +201,7 @@ class Dispatcher:
             result = {
                 "protocolVersion": version,
                 "capabilities": advertised,
-                "serverInfo": self.settings.server_info(),
+                "serverInfo": self.server_info,
             }
             body = encode_result(request.id, result)
         except MCPError as error:
@@ -307,7 +310,7 @@ class Dispatcher:
         token = CancellationToken(asyncio.current_task())
         try:
             client = validate_request(
-                method, request.params, headers, supported_versions=self.settings.stateless_versions
+                method, request.params, headers, supported_versions=self.stateless_versions
             )
             check_method(method, tasks_extension=self.tasks is not None)
             if method in TASK_METHODS:
@@ -319,23 +322,30 @@ class Dispatcher:
                 self._authorize_stateless(principal, method, request.params)
             params = self._params(request.params)
             session = self._stateless_session(client, principal)
-            round_trip = (
-                RoundTrip(codec=self.codec, client=client, principal=principal, method=method, params=params)
-                if method in INPUT_REQUIRED_METHODS
-                else None
-            )
-            ask_input = _replayed(round_trip) if round_trip is not None else None
+            round_trip: RoundTrip | None = None
+
+            def questions() -> RoundTrip:
+                """The request's round trip, made when first needed: most requests never ask for input."""
+                nonlocal round_trip
+                if round_trip is None:
+                    round_trip = RoundTrip(
+                        codec=self.codec, client=client, principal=principal, method=method, params=params
+                    )
+                return round_trip
+
+            ask_input = None
+            if method in INPUT_REQUIRED_METHODS:
+                if "requestState" in params:
+                    questions()  # a retry's sealed state is checked before the handler runs
+                ask_input = _replayed(questions)
             call = Call(
                 session, principal, request.id, method, params, emit, token, None, client, ask_input, headers
             )
             try:
                 result = await handler(call)
-            except InputRequired as pending:
-                assert round_trip is not None  # only a round trip raises it
-                result = round_trip.input_required(pending)
-            decorated = decorate_result(
-                method, result, server_info=self.settings.server_info(), cache=self.cache_policy
-            )
+            except InputRequired as pending:  # only a round trip raises it
+                result = questions().input_required(pending)
+            decorated = decorate_result(method, result, server_info=self.server_info, cache=self.cache_policy)
             return encode_result(request.id, decorated), None
         except MCPError as raised:
             error = stateless_error(raised)
@@ -376,7 +386,7 @@ class Dispatcher:
 
     def stateless_capabilities(self, principal: Principal | None) -> dict[str, Any]:
         """What `server/discover` advertises to `principal` (filtered by the gate, like `initialize`)."""
-        advertised = self.capabilities(self.settings.stateless_versions[0])
+        advertised = self.capabilities(self.stateless_versions[0])
         if self.tasks is not None:
             advertised["tasks"] = {}
         if self.gate is not None:
@@ -385,9 +395,9 @@ class Dispatcher:
 
     async def discover(self, call: Call) -> dict[str, Any]:
         return discover_result(
-            supported_versions=self.settings.stateless_versions,
+            supported_versions=self.stateless_versions,
             capabilities=self.stateless_capabilities(call.principal),
-            server_info=self.settings.server_info(),
+            server_info=self.server_info,
             instructions=self.settings.description,
             cache=self.cache_policy,
         )

@@ -15,7 +15,6 @@ import asyncio
 import base64
 import contextlib
 import logging
-import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -83,20 +82,22 @@ class CancellationToken:
     """Tells tool code its task was cancelled; safe to poll from worker threads (`is_cancelled`)."""
 
     def __init__(self) -> None:
-        self._flag = threading.Event()
+        # A plain flag (one per request, so it should cost nothing): writing and reading a bool is atomic,
+        # so worker threads can poll it; `wait` has an asyncio event of its own.
+        self._cancelled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
 
     def cancel(self) -> None:
-        self._flag.set()
+        self._cancelled = True
         if self._loop is not None and self._event is not None:
             self._loop.call_soon_threadsafe(self._event.set)
 
     def is_cancelled(self) -> bool:
-        return self._flag.is_set()
+        return self._cancelled
 
     def check_cancelled(self) -> None:
-        if self._flag.is_set():
+        if self._cancelled:
             raise CancelledError("the task was cancelled")
 
     async def wait(self) -> None:
@@ -104,7 +105,7 @@ class CancellationToken:
         if self._event is None:
             self._loop = asyncio.get_running_loop()
             self._event = asyncio.Event()
-        if self._flag.is_set():
+        if self._cancelled:
             return
         await self._event.wait()
 

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator, MutableMapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.draft.envelope import (
+    HANDSHAKE_VERSIONS,
     carries_stateless_meta,
     http_status_for,
     route_http,
@@ -54,6 +58,7 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 logger = logging.getLogger("pymcp.transport")
+_T = TypeVar("_T")
 
 SSE_RETRY_MS = 1000
 KEEPALIVE_SECONDS = 15.0
@@ -95,6 +100,49 @@ def _accepts(accept: str | None, media: str) -> bool:
         if value in (media, "*/*", kind):
             return True
     return False
+
+
+@types.coroutine
+def _resume_from(running: Coroutine[Any, Any, _T], waiting_on: Any) -> Generator[Any, Any, _T]:
+    """Continue a coroutine whose first step already ran and yielded `waiting_on`, as `await` would have:
+    the task driving this waits on what the coroutine waits on, and sends and throws reach it."""
+    while True:
+        try:
+            sent = yield waiting_on
+        except BaseException as thrown:  # cancellation too: it belongs to the coroutine
+            try:
+                waiting_on = running.throw(thrown)
+            except StopIteration as finished:
+                return cast("_T", finished.value)
+        else:
+            try:
+                waiting_on = running.send(sent)
+            except StopIteration as finished:
+                return cast("_T", finished.value)
+
+
+async def _resume(running: Coroutine[Any, Any, _T], waiting_on: Any) -> _T:
+    return await _resume_from(running, waiting_on)
+
+
+def _settled_session(raw_mcp_headers: list[tuple[str, str]]) -> bool:
+    """Whether a dual-mode POST is a session's without reading its 2026-07-28 headers: it has a session
+    id and no MCP header but one `MCP-Protocol-Version` of a handshake revision (as `route_http` says)."""
+    has_session_id = False
+    version: str | None = None
+    for name, value in raw_mcp_headers:
+        if name == "mcp-session-id":
+            has_session_id = True
+        elif name == "mcp-protocol-version" and version is None:
+            version = value
+        else:
+            return False  # routing or parameter headers (or a repeated version) get the full checks
+    return has_session_id and (version is None or version.strip(" \t") in HANDSHAKE_VERSIONS)
+
+
+@functools.lru_cache(maxsize=64)  # clients send one of a few `Accept` values, over and over
+def _accepts_json_and_sse(accept: str | None) -> bool:
+    return _accepts(accept, "application/json") and _accepts(accept, "text/event-stream")
 
 
 async def _disconnect(receive: Receive) -> None:
@@ -258,17 +306,22 @@ class StreamableHTTP:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        # One pass over the headers (ASGI names are lowercase): the ones this endpoint reads, and every
+        # `mcp-*` one for the 2026-07-28 routing headers.
         headers: dict[bytes, str] = {}
+        mcp_headers: list[tuple[str, str]] = []
         for name, value in scope["headers"]:
             if name in _WANTED:
                 headers[name] = value.decode("latin-1")
+            if name.startswith(b"mcp-"):
+                mcp_headers.append((name.decode("latin-1"), value.decode("latin-1")))
         method = scope["method"]
         origin = headers.get(b"origin")
         if origin is not None and not self._origin_allowed(scope, origin, headers.get(b"host")):
             await self._error(send, 403, ErrorCode.FORBIDDEN, f"origin `{origin[:200]}` is not allowed")
             return
         if method == "POST":
-            await self._post(scope, receive, send, headers)
+            await self._post(scope, receive, send, headers, mcp_headers)
         elif method in ("GET", "DELETE") and self._stateless_only(headers):
             await self._reply(send, 405, headers=[(b"allow", b"POST")])
         elif method == "GET":
@@ -314,9 +367,15 @@ class StreamableHTTP:
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _post(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, str]) -> None:
-        accept = headers.get(b"accept")
-        if not (_accepts(accept, "application/json") and _accepts(accept, "text/event-stream")):
+    async def _post(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[bytes, str],
+        raw_mcp_headers: list[tuple[str, str]],
+    ) -> None:
+        if not _accepts_json_and_sse(headers.get(b"accept")):
             await self._error(
                 send,
                 406,
@@ -339,9 +398,9 @@ class StreamableHTTP:
             await self._reply(send, 400, encode_error(None, error))
             return
         principal = scope.get("pymcp.principal")
-        if self.mode != "stable":
+        if self.mode == "draft" or (self.mode == "dual" and not _settled_session(raw_mcp_headers)):
             try:
-                mcp_headers = RequestHeaders.from_asgi(scope["headers"])
+                mcp_headers = RequestHeaders.from_pairs(raw_mcp_headers)
             except MCPError as error:
                 await self._reply(send, 400, encode_error(getattr(message, "id", None), error))
                 return
@@ -408,9 +467,35 @@ class StreamableHTTP:
             await self._reply(send, 400, encode_error(request_id, invalid))
             return
         stream = _StatelessStream(send)
-        work = asyncio.ensure_future(
-            self.dispatcher.handle_stateless(message, principal, mcp_headers, stream.emit)
-        )
+        # The first step runs here, in a context of its own: most requests finish without waiting on
+        # anything, and then need no task (nor a watch on the client) at all. A request that waits
+        # continues as a task in that same context, watched for the client closing the response.
+        context = contextvars.copy_context()
+        running = self.dispatcher.handle_stateless(message, principal, mcp_headers, stream.emit)
+        try:
+            waiting_on = context.run(running.send, None)
+        except StopIteration as finished:
+            body, error = finished.value
+        else:
+            loop = asyncio.get_running_loop()
+            work = loop.create_task(_resume(running, waiting_on), context=context)
+            reply = await self._watch(receive, work, stream)
+            if reply is None:
+                return
+            body, error = reply
+        if stream.started:
+            await stream.finish(body)
+        elif error is not None:
+            await self._reply(send, http_status_for(error), body, _error_headers(error))
+        else:
+            await self._reply(send, 200, body)
+
+    @staticmethod
+    async def _watch(
+        receive: Receive, work: asyncio.Task[tuple[bytes, MCPError | None]], stream: _StatelessStream
+    ) -> tuple[bytes, MCPError | None] | None:
+        """Wait for a stateless request that is still running: keep its stream alive, and cancel it when
+        the client goes away (None then: there is nobody to answer)."""
         disconnected = asyncio.ensure_future(_disconnect(receive))
         try:
             while True:
@@ -424,18 +509,12 @@ class StreamableHTTP:
                     work.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await work
-                    return
+                    return None
                 if stream.started:
                     await stream.keepalive()
         finally:
             disconnected.cancel()
-        body, error = work.result()
-        if stream.started:
-            await stream.finish(body)
-        elif error is not None:
-            await self._reply(send, http_status_for(error), body, _error_headers(error))
-        else:
-            await self._reply(send, 200, body)
+        return work.result()
 
     async def _initialize(self, send: Send, request: Request, principal: Any) -> None:
         session_id = self.sessions.new_id()

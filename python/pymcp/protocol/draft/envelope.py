@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.draft.headers import NAME_FIELDS, RequestHeaders, decode_header_value, header_mismatch
@@ -191,10 +191,15 @@ class StatelessRequest:
         return LOG_LEVELS.index(level) >= LOG_LEVELS.index(self.log_level)
 
 
+def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """`isinstance(value, Mapping)`; JSON's dicts (nearly every value here) skip the ABC machinery."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _read_meta(params: object) -> StatelessRequest:
     if params is None:
         params = {}
-    if not isinstance(params, Mapping):
+    if not _is_mapping(params):
         raise _invalid_meta("`params` must be an object carrying `_meta`")
     meta = params.get("_meta")
     if meta is None:
@@ -202,21 +207,21 @@ def _read_meta(params: object) -> StatelessRequest:
             f"`params._meta` is required and must carry `{PROTOCOL_VERSION_KEY}` "
             f"and `{CLIENT_CAPABILITIES_KEY}`"
         )
-    if not isinstance(meta, Mapping):
+    if not _is_mapping(meta):
         raise _invalid_meta("`params._meta` must be an object")
-    missing = [key for key in (PROTOCOL_VERSION_KEY, CLIENT_CAPABILITIES_KEY) if key not in meta]
-    if missing:
+    if PROTOCOL_VERSION_KEY not in meta or CLIENT_CAPABILITIES_KEY not in meta:
+        missing = [key for key in (PROTOCOL_VERSION_KEY, CLIENT_CAPABILITIES_KEY) if key not in meta]
         names = " and ".join(f"`{key}`" for key in missing)
         raise _invalid_meta(f"`params._meta` is missing {names}")
     version = meta[PROTOCOL_VERSION_KEY]
     if not isinstance(version, str):
         raise _invalid_meta(f"`{PROTOCOL_VERSION_KEY}` must be a string")
     capabilities = meta[CLIENT_CAPABILITIES_KEY]
-    if not isinstance(capabilities, Mapping):
+    if not _is_mapping(capabilities):
         raise _invalid_meta(f"`{CLIENT_CAPABILITIES_KEY}` must be an object")
     client_info = meta.get(CLIENT_INFO_KEY)
     if client_info is not None and not (
-        isinstance(client_info, Mapping)
+        _is_mapping(client_info)
         and isinstance(client_info.get("name"), str)
         and isinstance(client_info.get("version"), str)
     ):
@@ -270,7 +275,7 @@ def validate_request(
     """
     if method == "initialize" and not carries_stateless_meta(params):
         # A handshake client reached a stateless-only server: name what it could speak instead.
-        requested = params.get("protocolVersion") if isinstance(params, Mapping) else None
+        requested = params.get("protocolVersion") if _is_mapping(params) else None
         raise _unsupported(
             "`initialize` is not served here: send each request with per-request `_meta` at one of "
             + ", ".join(supported_versions),
@@ -279,7 +284,7 @@ def validate_request(
         )
     request = _read_meta(params)
     if headers is not None:
-        body = params if isinstance(params, Mapping) else {}
+        body = params if _is_mapping(params) else {}
         _check_headers(method, body, request.protocol_version, headers)
     if request.protocol_version not in supported_versions:
         raise unsupported_version(request.protocol_version, supported_versions)
@@ -316,10 +321,10 @@ def check_method(method: str, *, tasks_extension: bool) -> None:
 
 def carries_stateless_meta(params: object) -> bool:
     """Whether a request body declares a per-request protocol version in `params._meta`."""
-    if not isinstance(params, Mapping):
+    if not _is_mapping(params):
         return False
     meta = params.get("_meta")
-    return isinstance(meta, Mapping) and PROTOCOL_VERSION_KEY in meta
+    return _is_mapping(meta) and PROTOCOL_VERSION_KEY in meta
 
 
 def route_http(mode: str, headers: RequestHeaders, *, has_session_id: bool, stateless_meta: bool) -> Era:

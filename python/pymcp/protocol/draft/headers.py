@@ -109,12 +109,13 @@ class RequestHeaders:
         """Read `scope["headers"]`; raises `HeaderMismatch` when an MCP header repeats or has bad bytes."""
         # Every MCP header starts with `mcp-` (MCP-Protocol-Version too): skip the others before decoding,
         # since this runs on every POST.
-        pairs = (
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in raw_headers
-            if name[:4].lower() == b"mcp-"
+        return cls.from_pairs(
+            [
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in raw_headers
+                if name[:4].lower() == b"mcp-"
+            ]
         )
-        return cls.from_pairs(pairs)
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> RequestHeaders:
@@ -131,7 +132,10 @@ class RequestHeaders:
                 continue
             if key in target:
                 raise header_mismatch(f"header `{raw_name}` appears more than once")
-            if not _FIELD_VALUE.fullmatch(raw_value):
+            # printable ASCII is the common case, and cheaper to check than the pattern
+            if not (raw_value.isascii() and raw_value.isprintable()) and not _FIELD_VALUE.fullmatch(
+                raw_value
+            ):
                 raise header_mismatch(f"header `{raw_name}` contains characters outside visible ASCII")
             # RFC 9110 §5.5: optional whitespace around a field value is not part of it.
             target[key] = raw_value.strip(" \t")
