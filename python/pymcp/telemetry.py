@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
@@ -39,6 +39,7 @@ OPERATION_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0,
 """The bucket boundaries the conventions advise for the MCP duration histograms (seconds)."""
 
 _SCOPE = "pymcp"
+_T = TypeVar("_T")
 _PROTOCOL_VERSION_META = "io.modelcontextprotocol/protocolVersion"
 _RESOURCE_METHODS = frozenset({"resources/read", "resources/subscribe", "resources/unsubscribe"})
 # Span attributes also put on the duration histogram (low cardinality only: no ids, no uris).
@@ -205,53 +206,57 @@ class Telemetry:
 
     # -- wrappers around the dispatcher's entries ---------------------------------------------------------
 
+    async def _traced(
+        self,
+        method: str,
+        params: Any,
+        request_id: Any,
+        session: Session | None,
+        principal: Any,
+        call: Awaitable[_T],
+    ) -> tuple[Any, dict[str, Any], float, _T]:
+        """Run `call` inside a server span; the caller ends the span with what the call returned."""
+        span, labels, started = self._start(
+            method, params, request_id=request_id, session=session, principal=principal
+        )
+        try:
+            with self._trace.use_span(span, end_on_exit=False):
+                result = await call
+        except BaseException as failure:
+            self._end(span, labels, started, failure=failure)
+            raise
+        return span, labels, started, result
+
     def wrap_request(self, handle: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def traced(
             session: Session, request: Request, principal: Any, *args: Any, **kwargs: Any
         ) -> Any:
-            span, labels, started = self._start(
-                request.method, request.params, request_id=request.id, session=session, principal=principal
+            call = handle(session, request, principal, *args, **kwargs)
+            span, labels, started, reply = await self._traced(
+                request.method, request.params, request.id, session, principal, call
             )
-            try:
-                with self._trace.use_span(span, end_on_exit=False):
-                    reply = await handle(session, request, principal, *args, **kwargs)
-            except BaseException as failure:
-                self._end(span, labels, started, failure=failure)
-                raise
-            body, error = reply
-            self._end(span, labels, started, error=error, body=body)
+            self._end(span, labels, started, error=reply[1], body=reply[0])
             return reply
 
         return traced
 
     def wrap_stateless(self, handle: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def traced(request: Request, principal: Any, *args: Any, **kwargs: Any) -> Any:
-            span, labels, started = self._start(
-                request.method, request.params, request_id=request.id, session=None, principal=principal
+            call = handle(request, principal, *args, **kwargs)
+            span, labels, started, reply = await self._traced(
+                request.method, request.params, request.id, None, principal, call
             )
-            try:
-                with self._trace.use_span(span, end_on_exit=False):
-                    reply = await handle(request, principal, *args, **kwargs)
-            except BaseException as failure:
-                self._end(span, labels, started, failure=failure)
-                raise
-            body, error = reply
-            self._end(span, labels, started, error=error, body=body)
+            self._end(span, labels, started, error=reply[1], body=reply[0])
             return reply
 
         return traced
 
     def wrap_initialize(self, handle: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def traced(request: Request, principal: Any, *args: Any, **kwargs: Any) -> Any:
-            span, labels, started = self._start(
-                request.method, request.params, request_id=request.id, session=None, principal=principal
+            call = handle(request, principal, *args, **kwargs)
+            span, labels, started, (session, reply) = await self._traced(
+                request.method, request.params, request.id, None, principal, call
             )
-            try:
-                with self._trace.use_span(span, end_on_exit=False):
-                    session, reply = await handle(request, principal, *args, **kwargs)
-            except BaseException as failure:
-                self._end(span, labels, started, failure=failure)
-                raise
             if session is not None:
                 if session.id is not None:
                     span.set_attribute("mcp.session.id", session.id)
@@ -264,15 +269,10 @@ class Telemetry:
 
     def wrap_notification(self, handle: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         async def traced(session: Session, notification: Notification) -> None:
-            span, labels, started = self._start(
-                notification.method, notification.params, request_id=None, session=session, principal=None
+            call = handle(session, notification)
+            span, labels, started, _ = await self._traced(
+                notification.method, notification.params, None, session, None, call
             )
-            try:
-                with self._trace.use_span(span, end_on_exit=False):
-                    await handle(session, notification)
-            except BaseException as failure:
-                self._end(span, labels, started, failure=failure)
-                raise
             self._end(span, labels, started)
 
         return traced
