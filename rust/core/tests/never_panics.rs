@@ -99,7 +99,7 @@ fn json(rng: &mut Rng, depth: usize) -> String {
         0 => "null".into(),
         1 => ["true", "false"][rng.below(2)].into(),
         2 => ["0", "-1", "1.5", "9223372036854775808", "1e400"][rng.below(5)].into(),
-        3 | 4 | 5 => {
+        3..=5 => {
             let word = if rng.below(3) == 0 {
                 rng.text(GLOB_ALPHABET, 6)
             } else {
