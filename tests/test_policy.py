@@ -195,7 +195,9 @@ def test_strict_loading_errors_are_one_line(config: dict[str, Any], message: str
         ({"default_effect": "permit"}, (None, None, "default_effect")),
     ],
 )
-def test_loading_errors_say_where(config: dict[str, Any], where: tuple[int | None, str | None, str | None]) -> None:
+def test_loading_errors_say_where(
+    config: dict[str, Any], where: tuple[int | None, str | None, str | None]
+) -> None:
     with pytest.raises(_core.PolicyError) as raised:
         _core.Policy(orjson.dumps(config))
     assert (raised.value.rule_index, raised.value.rule_id, raised.value.key) == where
