@@ -8,8 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict, TypeVar, Unpack, cast, overload
 
-import orjson
-
+from pymcp._json import dumps_text
 from pymcp.protocol.draft.param_headers import HeaderMap, header_map
 from pymcp.protocol.schema import ArgumentChecker, compile_signature, compile_user_schema
 from pymcp.registry.base import Registry, dump_value
@@ -120,7 +119,7 @@ class ToolDefinition:
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return orjson.dumps(dump_value(value), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    return dumps_text(value)
 
 
 def normalize_tool_result(value: Any, *, structured: bool = False) -> dict[str, Any]:

@@ -71,9 +71,8 @@ if TYPE_CHECKING:
     from pymcp.server.dispatch import Call, Dispatcher, Handler
     from pymcp.tasks.engine import TaskEngine, TaskHandle
 
-__all__ = ["RELATED_TASK", "TASK_VERSIONS", "TaskMethods"]
+__all__ = ["TASK_VERSIONS", "TaskMethods"]
 
-RELATED_TASK = "io.modelcontextprotocol/related-task"
 TASK_VERSIONS = frozenset(("2025-11-25",))
 # Without security configured every stateless caller is the same anonymous caller.
 _OPEN_OWNER = "anonymous:stateless"
@@ -184,12 +183,7 @@ class TaskMethods:
 
     async def result(self, call: Call) -> dict[str, Any]:
         self._check_session(call)
-        task_id = _task_id(call)
-        result = dict(await self.engine.result(_owner(call), task_id))
-        meta = dict(result.get("_meta") or {})
-        meta[RELATED_TASK] = {"taskId": task_id}
-        result["_meta"] = meta
-        return result
+        return await self.engine.result(_owner(call), _task_id(call))  # related-task `_meta` included
 
     # -- the 2026-07-28 tasks extension -----------------------------------------------------------------
 
