@@ -245,3 +245,13 @@ def test_arbitrary_json_loads_or_fails_cleanly(config: Any) -> None:
         return
     assert message
     assert "\n" not in message
+
+
+def test_policy_errors_are_in_the_error_tree() -> None:
+    from pymcp.errors import PolicyError, PymcpError
+
+    with pytest.raises(PolicyError) as raised:
+        RuleBasedAuthorizer({"rules": [{"id": "ops", "methods": "x", "allow_role": "a"}]})
+    assert isinstance(raised.value, PymcpError)
+    assert isinstance(raised.value, _core.PolicyError)
+    assert (raised.value.rule_index, raised.value.rule_id, raised.value.key) == (0, "ops", "allow_role")

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pymcp.errors import ErrorCode, MCPError
+from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
 from pymcp.protocol.draft.param_headers import check_param_headers
 from pymcp.protocol.schema import InvalidArgument
 from pymcp.registry.resources import ResourceTemplateDefinition
@@ -44,11 +44,12 @@ async def _shielded(what: str, work: Awaitable[dict[str, Any]]) -> dict[str, Any
     `-32603 "<what> failed"`, with no detail for the client."""
     try:
         return await work
-    except MCPError:
-        raise
-    except Exception:
+    except Exception as exc:
+        error = jsonrpc_error(exc, internal=f"{what} failed")
+        if error is exc:
+            raise
         logger.exception("%s failed", what)
-        raise MCPError(ErrorCode.INTERNAL_ERROR, f"{what} failed") from None
+        raise error from None
 
 
 def _tool_error(text: str) -> dict[str, Any]:
