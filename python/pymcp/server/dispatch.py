@@ -168,6 +168,8 @@ class Dispatcher:
             result["tasks"] = self.tasks.capability()
         if caps.experimental_features:
             result["experimental"] = dict(caps.experimental_features)
+        if extensions := caps.advertised_extensions():
+            result["extensions"] = extensions
         return result
 
     async def initialize(

@@ -10,7 +10,7 @@ from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
 from pymcp.protocol.draft.param_headers import check_param_headers
 from pymcp.protocol.schema import InvalidArgument
 from pymcp.registry.resources import ResourceTemplateDefinition
-from pymcp.registry.tools import ToolDefinition, normalize_tool_result
+from pymcp.registry.tools import ToolDefinition
 from pymcp.server.context import LOG_LEVELS, ContinueAsTask, RequestContext
 from pymcp.server.pagination import page
 
@@ -148,7 +148,7 @@ class Handlers:
         except Exception:
             logger.exception("tool `%s` failed", tool.name)
             return _tool_error(f"tool `{tool.name}` failed")
-        return normalize_tool_result(value, structured=tool.output_schema is not None)
+        return tool.result_of(value)
 
     def _inject(self, tool: ToolDefinition, arguments: dict[str, Any], call: Call, task_context: Any) -> None:
         if "cancel_token" in tool.injected:

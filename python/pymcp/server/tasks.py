@@ -19,7 +19,6 @@ from pymcp.protocol.draft.input_required import read_input_responses, required_c
 from pymcp.protocol.draft.mrtr import InputRequired
 from pymcp.protocol.draft.tasks import TASKS_REQUIRED, create_task_result, detailed_task, task_ack, task_id
 from pymcp.protocol.jsonrpc import encode_notification
-from pymcp.registry.tools import normalize_tool_result
 from pymcp.security.principal import principal_identity
 from pymcp.server.session import Session, SessionState
 from pymcp.tasks.engine import TERMINAL_STATUSES
@@ -260,7 +259,7 @@ class TaskMethods:
                     ErrorCode.INTERNAL_ERROR,
                     f"tool `{tool.name}` asked the client inside `continue_as_task`; ask before it",
                 ) from None
-            return normalize_tool_result(value, structured=tool.output_schema is not None)
+            return tool.result_of(value)
 
         created = await self.engine.create(owner=owner, session_id=None, ttl_ms=None, run=run)
         return create_task_result(created)
