@@ -8,9 +8,7 @@ principal on stdio). List results and capabilities are filtered with `filter_lis
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-from starlette.types import ASGIApp
+from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.targets import SUBSCRIPTION_METHODS, TARGET_KEYS
@@ -25,6 +23,9 @@ from pymcp.security.challenge import bearer_challenge, current_resource_metadata
 from pymcp.security.oauth import OAuthProtectedResourceConfig
 from pymcp.security.principal import Principal
 from pymcp.security.rules import RuleBasedAuthorizer
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 __all__ = ["DEFAULT_EXEMPT_PATHS", "MCP_PATH", "SecurityGate", "exempt_path_set"]
 
