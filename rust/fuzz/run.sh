@@ -11,16 +11,15 @@
 set -euo pipefail
 seconds="${1:-60}"
 here="$(cd "$(dirname "$0")" && pwd)"
-cd "$here"
+cd "$here/../.."
 
 if cargo +nightly fuzz --version >/dev/null 2>&1; then
   for target in glob policy jsonrpc; do
     echo "fuzzing $target for ${seconds}s"
-    cargo +nightly fuzz run "$target" -- -max_total_time="$seconds"
+    cargo +nightly fuzz run --fuzz-dir rust/fuzz "$target" -- -max_total_time="$seconds"
   done
 else
   echo "cargo-fuzz or nightly missing: running the stable property test instead" >&2
-  cd "$here/../.."
   PYMCP_FUZZ_CASES="$((seconds * 20000))" PYMCP_FUZZ_SEED="$(date +%s)" \
     cargo test --release -p pymcp-core --test never_panics
 fi
