@@ -185,6 +185,30 @@ def test_strict_loading_errors_are_one_line(config: dict[str, Any], message: str
 
 
 @pytest.mark.parametrize(
+    ("config", "where"),
+    [
+        ({"rules": [{"methods": "a"}, {"id": "ops", "methods": ["a", 3]}]}, (1, "ops", "methods")),
+        ({"rules": [{"methods": "a", "allow_role": "x"}]}, (0, None, "allow_role")),
+        ({"rules": [{"methods": "a", "allowClaims": {"team": []}}]}, (0, None, "allowClaims")),
+        ({"rules": ["x"]}, (0, None, None)),
+        ({"groups_to_roles": {"eng-*": ""}}, (None, None, "groups_to_roles")),
+        ({"default_effect": "permit"}, (None, None, "default_effect")),
+    ],
+)
+def test_loading_errors_say_where(
+    config: dict[str, Any], where: tuple[int | None, str | None, str | None]
+) -> None:
+    with pytest.raises(_core.PolicyError) as raised:
+        _core.Policy(orjson.dumps(config))
+    assert (raised.value.rule_index, raised.value.rule_id, raised.value.key) == where
+
+
+def test_policy_errors_raised_in_python_have_no_place() -> None:
+    error = _core.PolicyError("policy must be a JSON object")
+    assert (error.rule_index, error.rule_id, error.key) == (None, None, None)
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         (b"{", "policy is not valid JSON"),
@@ -221,3 +245,13 @@ def test_arbitrary_json_loads_or_fails_cleanly(config: Any) -> None:
         return
     assert message
     assert "\n" not in message
+
+
+def test_policy_errors_are_in_the_error_tree() -> None:
+    from pymcp.errors import PolicyError, PymcpError
+
+    with pytest.raises(PolicyError) as raised:
+        RuleBasedAuthorizer({"rules": [{"id": "ops", "methods": "x", "allow_role": "a"}]})
+    assert isinstance(raised.value, PymcpError)
+    assert isinstance(raised.value, _core.PolicyError)
+    assert (raised.value.rule_index, raised.value.rule_id, raised.value.key) == (0, "ops", "allow_role")

@@ -20,7 +20,15 @@ __version__: str
 # --- policy: glob, policy, filter (rust/py/src/policy.rs) ---------------------------------------------
 
 class PolicyError(ValueError):
-    """A policy (or a principal's claims) that cannot be loaded; the message is one line."""
+    """A policy (or a principal's claims) that cannot be loaded; the message is one line.
+
+    `rule_index` (0-based), `rule_id` and `key` say where a policy load failed; each is `None`
+    when the error is not about a rule or a key.
+    """
+
+    rule_index: int | None
+    rule_id: str | None
+    key: str | None
 
 @_final
 class GlobSet:

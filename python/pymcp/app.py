@@ -183,18 +183,8 @@ def _configure_logging(config: Mapping[str, Any] | None) -> None:
 
 
 def _security_gate(config: MiddlewareConfig, settings: ServerSettings) -> Any:
-    configured = (
-        config.authn is not None
-        or config.authz is not None
-        or config.require_authn
-        or config.oauth is not None
-    )
-    try:
-        from pymcp.security.gate import SecurityGate
-    except ImportError as error:
-        if configured:
-            raise ImportError("authentication/authorization needs `pymcp.security.gate`") from error
-        return None
+    from pymcp.security.gate import SecurityGate
+
     return SecurityGate.from_config(
         authn=config.authn,
         authz=config.authz,
@@ -212,13 +202,11 @@ def _default_exempt_paths(settings: ServerSettings) -> list[str]:
 
 
 def _task_engine(settings: ServerSettings, store: Store) -> Any:
-    """The engine behind `tasks/*`, when tasks are enabled and the tasks package is available."""
+    """The engine behind `tasks/*`, when tasks are enabled."""
     if not settings.capabilities.tasks_enabled:
         return None
-    try:
-        from pymcp.tasks.engine import TaskEngine
-    except ImportError:
-        return None
+    from pymcp.tasks.engine import TaskEngine
+
     return TaskEngine(
         store,
         page_size=settings.capabilities.list_page_size,

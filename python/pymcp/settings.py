@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,9 @@ from pymcp.protocol.versions import DRAFT_VERSIONS, KNOWN_VERSIONS, STABLE_VERSI
 
 __all__ = [
     "DEFAULT_MAX_REQUEST_BYTES",
+    "MCP_APPS_UI",
+    "MCP_ENTERPRISE_MANAGED_AUTHORIZATION",
+    "MCP_OAUTH_CLIENT_CREDENTIALS",
     "PACKAGE_VERSION",
     "CapabilitySettings",
     "MiddlewareConfig",
@@ -21,9 +25,25 @@ PACKAGE_VERSION: str = _core.__version__  # one source: the Cargo workspace vers
 DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
+MCP_APPS_UI = "io.modelcontextprotocol/ui"
+MCP_OAUTH_CLIENT_CREDENTIALS = "io.modelcontextprotocol/oauth-client-credentials"
+MCP_ENTERPRISE_MANAGED_AUTHORIZATION = "io.modelcontextprotocol/enterprise-managed-authorization"
+
+
+def _ignored(message: str) -> None:
+    """A 0.3.0 setting that has no effect as given: warn where the settings are made."""
+    warnings.warn(message, UserWarning, stacklevel=4)
+
+
 @dataclass(slots=True)
 class CapabilitySettings:
-    """What `initialize` advertises (field names and defaults of 0.3.0)."""
+    """What `initialize` (and `server/discover`) advertises (field names and defaults of 0.3.0).
+
+    `mcp_apps_enabled`, `oauth_client_credentials_enabled` and `enterprise_managed_authorization_enabled`
+    advertise those extensions under `capabilities.extensions` (with their `*_settings`, or the MIME
+    types for apps); `extensions` adds more by id. These only advertise: the server does not implement
+    the client-credentials or enterprise flows itself. A `*_settings` without its switch warns.
+    """
 
     tools_list_changed: bool = False
     prompts_list_changed: bool = False
@@ -53,6 +73,34 @@ class CapabilitySettings:
             raise ValueError(f"list_page_size must be positive, got `{self.list_page_size}`")
         if self.mcp_apps_enabled and not self.mcp_apps_mime_types:
             raise ValueError("mcp_apps_enabled needs at least one mime type in `mcp_apps_mime_types`")
+        for switch, settings in (
+            ("mcp_apps_enabled", self.mcp_apps_settings),
+            ("oauth_client_credentials_enabled", self.oauth_client_credentials_settings),
+            ("enterprise_managed_authorization_enabled", self.enterprise_managed_authorization_settings),
+        ):
+            if settings is not None and not getattr(self, switch):
+                name = switch.removesuffix("_enabled") + "_settings"
+                _ignored(f"`{name}` has no effect unless `{switch}=True`")
+        if self.extensions is not None and not all(isinstance(key, str) for key in self.extensions):
+            raise ValueError("`extensions` must map extension ids (strings) to their settings")
+
+    def advertised_extensions(self) -> dict[str, Any]:
+        """The `capabilities.extensions` entries these settings advertise (empty when none)."""
+        extensions: dict[str, Any] = {}
+        if self.mcp_apps_enabled:
+            extensions[MCP_APPS_UI] = (
+                dict(self.mcp_apps_settings)
+                if self.mcp_apps_settings is not None
+                else {"mimeTypes": list(self.mcp_apps_mime_types)}
+            )
+        if self.oauth_client_credentials_enabled:
+            extensions[MCP_OAUTH_CLIENT_CREDENTIALS] = dict(self.oauth_client_credentials_settings or {})
+        if self.enterprise_managed_authorization_enabled:
+            extensions[MCP_ENTERPRISE_MANAGED_AUTHORIZATION] = dict(
+                self.enterprise_managed_authorization_settings or {}
+            )
+        extensions.update(self.extensions or {})
+        return extensions
 
 
 @dataclass(slots=True)
@@ -160,7 +208,8 @@ class MiddlewareConfig:
     """HTTP middleware and security wiring (0.3.0 field names).
 
     Unlike 0.3.0, CORS is off unless configured (`cors=None`), and a CORS config may not combine
-    `allow_origins=["*"]` with `allow_credentials=True`.
+    `allow_origins=["*"]` with `allow_credentials=True`. `error_handling` is accepted for 0.3.0 (which
+    ignored it too) and warns when not empty: errors always become JSON-RPC errors without details.
     """
 
     cors: Mapping[str, Any] | None = None
@@ -173,3 +222,7 @@ class MiddlewareConfig:
     require_authn: bool = False
     auth_exempt_paths: Sequence[str] | None = None
     oauth: Any = None
+
+    def __post_init__(self) -> None:
+        if self.error_handling:
+            _ignored("`error_handling` has no effect: errors always become JSON-RPC errors without details")

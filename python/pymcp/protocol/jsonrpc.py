@@ -19,9 +19,8 @@ Decisions (all tested in tests/test_jsonrpc.py):
   parse errors;
 - an empty batch is a single `InvalidMessage`; a non-empty batch is a list with one entry per element.
 
-Encoding uses orjson: dataclasses, enums, datetimes and UUIDs are native; objects with a pydantic-style
-`model_dump` are dumped in JSON mode. Anything else (and integers beyond 64 bits) raises
-`MCPError(INTERNAL_ERROR)` with the reason chained as `__cause__`.
+Encoding is `pymcp._json.dumps` (orjson; pydantic-style models by alias without nulls). A value it
+cannot encode raises `MCPError(INTERNAL_ERROR)` with the reason chained as `__cause__`.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from typing import Any
 import orjson
 
 from pymcp import _core
+from pymcp._json import dumps
 from pymcp.errors import ErrorCode, MCPError
 
 __all__ = [
@@ -115,17 +115,9 @@ def _parse_error_message(error: orjson.JSONDecodeError) -> str:
     return known or f"body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
 
 
-def _default(value: Any) -> Any:
-    """orjson fallback: pydantic-style models; everything else is not JSON."""
-    model_dump = getattr(value, "model_dump", None)
-    if callable(model_dump):
-        return model_dump(mode="json")
-    raise TypeError(f"type `{type(value).__name__}` is not JSON-serializable")
-
-
 def _dumps(message: dict[str, Any], what: str) -> bytes:
     try:
-        return orjson.dumps(message, default=_default)
+        return dumps(message)
     except TypeError as exc:  # orjson.JSONEncodeError subclasses TypeError
         raise MCPError(ErrorCode.INTERNAL_ERROR, f"{what} is not JSON-serializable") from exc
 
@@ -139,7 +131,7 @@ def encode_error(id: str | int | None, error: MCPError) -> bytes:
     """An error response (`"id": null` when the id is unknown); never raises for an id `parse` returned:
     unencodable `data` is dropped and lone surrogates in the message are replaced."""
     try:
-        return orjson.dumps({"jsonrpc": "2.0", "id": id, "error": error.to_error()}, default=_default)
+        return dumps({"jsonrpc": "2.0", "id": id, "error": error.to_error()})
     except TypeError:
         message = error.message.encode("utf-8", "replace").decode("utf-8")
         return orjson.dumps({"jsonrpc": "2.0", "id": id, "error": {"code": error.code, "message": message}})

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Union
 
+from pymcp.errors import InvalidArgument
+
 __all__ = [
     "INJECTED_PARAMETERS",
     "ArgumentChecker",
@@ -43,10 +45,6 @@ _JSON_TYPE_NAMES = {
     "object": "an object",
     "null": "null",
 }
-
-
-class InvalidArgument(Exception):
-    """A call's arguments do not match the tool's input schema; the message names the field."""
 
 
 @dataclass(frozen=True, slots=True)

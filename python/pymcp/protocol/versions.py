@@ -7,16 +7,13 @@ from collections.abc import Sequence
 __all__ = [
     "BATCH_VERSIONS",
     "DRAFT_VERSIONS",
-    "FALLBACK_HEADER_VERSION",
     "KNOWN_VERSIONS",
-    "LATEST_STABLE",
     "STABLE_VERSIONS",
     "negotiate",
     "supports_batches",
     "versions_for_mode",
 ]
 
-LATEST_STABLE = "2025-11-25"
 # Newest first: negotiation answers an unsupported request with the first one.
 STABLE_VERSIONS: tuple[str, ...] = ("2025-11-25", "2025-06-18", "2025-03-26")
 # 2026-07-28: stateless, no `initialize`; every request names its version in `_meta`.
@@ -24,8 +21,6 @@ DRAFT_VERSIONS: tuple[str, ...] = ("2026-07-28",)
 KNOWN_VERSIONS: frozenset[str] = frozenset((*STABLE_VERSIONS, *DRAFT_VERSIONS, "2024-11-05"))
 # Only 2025-03-26 allows JSON-RPC batches; later revisions removed them.
 BATCH_VERSIONS: frozenset[str] = frozenset(("2025-03-26",))
-# What the transport page says to assume when a session request carries no `MCP-Protocol-Version`.
-FALLBACK_HEADER_VERSION = "2025-03-26"
 
 
 def versions_for_mode(mode: str) -> tuple[str, ...]:

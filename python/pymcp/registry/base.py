@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import builtins
-import dataclasses
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
+
+from pymcp._json import dump_value
 
 __all__ = ["Registry", "dump_value"]
 
 T = TypeVar("T")
-
-
-def dump_value(value: Any) -> Any:
-    """A value ready for JSON: pydantic-style models and dataclasses become dicts, the rest stays."""
-    model_dump = getattr(value, "model_dump", None)
-    if callable(model_dump) and not isinstance(value, type):
-        return model_dump(mode="json", by_alias=True, exclude_none=True)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    return value
 
 
 class Registry(Generic[T]):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict, TypeVar, Unpack, cast, overload
 
-import orjson
-
+from pymcp._json import dumps, dumps_text
 from pymcp.protocol.draft.param_headers import HeaderMap, header_map
 from pymcp.protocol.schema import ArgumentChecker, compile_signature, compile_user_schema
 from pymcp.registry.base import Registry, dump_value
@@ -32,6 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _RUNNERS = ("async", "thread")
 _TASK_SUPPORT = ("required", "optional", "forbidden")
+_CANCELLATION = ("cooperative", "terminate")
+_EXECUTION_KEYS = frozenset(("taskSupport", "runner", "cancellation", "streaming", "maxOutputBytes"))
 
 
 class ToolOptions(TypedDict, total=False):
@@ -48,7 +50,10 @@ class ToolOptions(TypedDict, total=False):
 
 
 class ToolExecutionConfig(TypedDict, total=False):
-    """How a tool runs: `taskSupport` is advertised; `runner="thread"` runs a blocking tool in a thread."""
+    """How a tool runs: `taskSupport` is advertised; `runner="thread"` runs a blocking tool in a thread;
+    a result over `maxOutputBytes` (encoded) becomes a tool error. Cancellation is always cooperative
+    and results are never streamed: `cancellation="terminate"` and `streaming=True` (accepted by 0.3.0,
+    which ignored them too) warn."""
 
     taskSupport: Literal["required", "optional", "forbidden"]
     runner: Literal["async", "thread", "process", "subprocess"]
@@ -74,6 +79,7 @@ class ToolDefinition:
     execution: ToolExecutionConfig | None = None
     is_async: bool = False
     in_thread: bool = False
+    max_output_bytes: int | None = None
     wire: dict[str, Any] = field(default_factory=dict)
     header_map: HeaderMap = field(default_factory=dict)
     """Argument path → `Mcp-Param-*` header name, from the `x-mcp-header` annotations (2026-07-28)."""
@@ -104,6 +110,17 @@ class ToolDefinition:
             self.wire = wire
         return self.wire
 
+    def result_of(self, value: Any) -> dict[str, Any]:
+        """The `CallToolResult` for what the function returned (a tool error when over `maxOutputBytes`)."""
+        result = normalize_tool_result(value, structured=self.output_schema is not None)
+        if self.max_output_bytes is not None:
+            size = len(dumps(result))
+            if size > self.max_output_bytes:
+                limit = self.max_output_bytes
+                text = f"tool `{self.name}` returned {size} bytes, more than its `maxOutputBytes` ({limit})"
+                return {"isError": True, "content": [{"type": "text", "text": text}]}
+        return result
+
     async def invoke(self, arguments: dict[str, Any]) -> Any:
         """Call the function with already checked arguments (injected values included)."""
         if self.is_async:
@@ -120,7 +137,7 @@ class ToolDefinition:
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return orjson.dumps(dump_value(value), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    return dumps_text(value)
 
 
 def normalize_tool_result(value: Any, *, structured: bool = False) -> dict[str, Any]:
@@ -189,7 +206,29 @@ def _execution(execution: Mapping[str, Any] | None, name: str) -> ToolExecutionC
     runner = config.get("runner")
     if runner is not None and runner not in _RUNNERS:
         raise ValueError(f"tool `{name}`: runner `{runner}` is not supported (use `async` or `thread`)")
+    limit = config.get("maxOutputBytes")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+        raise ValueError(f"tool `{name}`: `maxOutputBytes` must be a positive integer, not `{limit!r}`")
+    cancellation = config.get("cancellation")
+    if cancellation is not None and cancellation not in _CANCELLATION:
+        raise ValueError(
+            f"tool `{name}`: cancellation must be `cooperative` or `terminate`, not `{cancellation}`"
+        )
+    if cancellation == "terminate":
+        _ignored(f'tool `{name}`: `cancellation="terminate"` is not supported; cancellation is cooperative')
+    streaming = config.get("streaming")
+    if streaming is not None and not isinstance(streaming, bool):
+        raise ValueError(f"tool `{name}`: `streaming` must be true or false, not `{streaming!r}`")
+    if streaming:
+        _ignored(f"tool `{name}`: `streaming=True` is not supported; send progress notifications instead")
+    for key in sorted(config.keys() - _EXECUTION_KEYS):
+        _ignored(f"tool `{name}`: unknown execution option `{key}` is ignored")
     return cast(ToolExecutionConfig, config)
+
+
+def _ignored(message: str) -> None:
+    """A 0.3.0 option we accept but cannot honour: warn where the tool is registered."""
+    warnings.warn(message, UserWarning, stacklevel=5)
 
 
 def build_tool(
@@ -236,5 +275,6 @@ def build_tool(
         execution=config,
         is_async=inspect.iscoroutinefunction(func),
         in_thread=(config or {}).get("runner") == "thread",
+        max_output_bytes=(config or {}).get("maxOutputBytes"),
         header_map=headers,
     )

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from pymcp.errors import AuthenticationError, AuthorizationError
+from pymcp.protocol.targets import SUBSCRIPTION_METHODS, TARGET_KEYS, TARGET_KINDS
 from pymcp.security.principal import Principal
 
 __all__ = [
@@ -20,23 +22,6 @@ __all__ = [
     "build_authz_request",
     "infer_capability",
 ]
-
-
-class AuthenticationError(Exception):
-    """The request carried credentials, and they are not valid (answered with 401)."""
-
-    def __init__(self, message: str = "Invalid Bearer token") -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class AuthorizationError(Exception):
-    """The principal may not do this (answered with 403, or 401 for an anonymous caller)."""
-
-    def __init__(self, message: str = "Forbidden", *, required_scopes: Iterable[str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.required_scopes: tuple[str, ...] = tuple(required_scopes or ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +58,16 @@ def build_authz_request(
     params = params if isinstance(params, Mapping) else None
     tool_name = prompt_name = resource_uri = None
     resource_uris: tuple[str, ...] = ()
-    if params is not None:
-        name = params.get("name")
-        if rpc_method == "tools/call" and isinstance(name, str):
-            tool_name = name
-        elif rpc_method == "prompts/get" and isinstance(name, str):
-            prompt_name = name
-        uri = params.get("uri")
-        if rpc_method == "resources/read" and isinstance(uri, str):
-            resource_uri = uri
-        if rpc_method in ("resources/subscribe", "resources/unsubscribe"):
+    if params is not None and rpc_method is not None:
+        key = TARGET_KEYS.get(rpc_method)
+        target = params.get(key) if key is not None else None
+        if isinstance(target, str):
+            kind = TARGET_KINDS[rpc_method]
+            tool_name = target if kind == "tool" else None
+            prompt_name = target if kind == "prompt" else None
+            resource_uri = target if kind == "resource" else None
+        if rpc_method in SUBSCRIPTION_METHODS:
+            uri = params.get("uri")
             uris = params.get("uris")
             found = [u for u in uris if isinstance(u, str)] if isinstance(uris, list) else []
             if isinstance(uri, str):

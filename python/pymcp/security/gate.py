@@ -8,11 +8,10 @@ principal on stdio). List results and capabilities are filtered with `filter_lis
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-from starlette.types import ASGIApp
+from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError
+from pymcp.protocol.targets import SUBSCRIPTION_METHODS, TARGET_KEYS
 from pymcp.security.authz import (
     Authenticator,
     AuthorizationError,
@@ -24,6 +23,9 @@ from pymcp.security.challenge import bearer_challenge, current_resource_metadata
 from pymcp.security.oauth import OAuthProtectedResourceConfig
 from pymcp.security.principal import Principal
 from pymcp.security.rules import RuleBasedAuthorizer
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 __all__ = ["DEFAULT_EXEMPT_PATHS", "MCP_PATH", "SecurityGate", "exempt_path_set"]
 
@@ -53,10 +55,6 @@ _LIST_FILTERS: dict[str, tuple[str, str | None, str]] = {
     # A template names no concrete resource; reading one is authorized per URI, so templates are not filtered.
     "resources/templates/list": ("filter_resource_templates", None, "uriTemplate"),
 }
-
-# methods whose target (the tool, prompt or resource) the fast path hands to `is_allowed`
-_TARGET_KEYS: dict[str, str] = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
-_SUBSCRIPTION_METHODS = frozenset({"resources/subscribe", "resources/unsubscribe"})
 
 
 class SecurityGate:
@@ -226,9 +224,9 @@ class SecurityGate:
 
 def _fast_path_target(method: str, params: Mapping[str, Any] | None) -> tuple[bool, str | None]:
     """Whether `is_allowed` can decide this request, and the one target (tool, prompt, URI) it takes."""
-    key = _TARGET_KEYS.get(method)
+    key = TARGET_KEYS.get(method)
     if key is not None:
         value = params.get(key) if isinstance(params, Mapping) else None
         return True, value if isinstance(value, str) else None
     # subscriptions may name several URIs: the full request decides
-    return method not in _SUBSCRIPTION_METHODS, None
+    return method not in SUBSCRIPTION_METHODS, None

@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from pymcp import _core
-from pymcp.security.authz import AuthorizationError, AuthzRequest
+from pymcp.errors import AuthorizationError, PolicyError
+from pymcp.protocol.targets import SUBSCRIPTION_METHODS, TARGET_KINDS
+from pymcp.security.authz import AuthzRequest
 from pymcp.security.principal import Principal
 
 if TYPE_CHECKING:
@@ -65,9 +67,6 @@ _CAPABILITY_METHODS: dict[str, tuple[str, ...]] = {
 # instance itself costs one dict lookup, lives exactly as long as the principal, and needs no eviction.
 # A principal is immutable after authentication: changing its sets in place would not reach the cache.
 _BINDINGS_ATTR = "_pymcp_policy_bindings"
-
-_TARGET_FIELD = {"tools/call": "tool", "prompts/get": "prompt"}
-_RESOURCE_METHODS = frozenset({"resources/read", "resources/subscribe", "resources/unsubscribe"})
 
 
 class _Bindings(dict["_core.Policy", "_core.BoundPrincipal"]):
@@ -191,12 +190,15 @@ def load_json_config(path: str | Path) -> dict[str, Any]:
 
 def _compile(config: Mapping[str, Any]) -> _core.Policy:
     if not isinstance(config, Mapping):
-        raise _core.PolicyError("policy must be a JSON object")
+        raise PolicyError("policy must be a JSON object")
     try:
         text = orjson.dumps(config, default=_plain_mapping)
     except TypeError as error:  # orjson.JSONEncodeError included
-        raise _core.PolicyError(f"policy is not JSON: {error}") from None
-    return _core.Policy(text)
+        raise PolicyError(f"policy is not JSON: {error}") from None
+    try:
+        return _core.Policy(text)
+    except _core.PolicyError as error:
+        raise PolicyError.from_core(error) from None
 
 
 def _plain_mapping(value: Any) -> Any:
@@ -246,7 +248,7 @@ def _targets(request: AuthzRequest) -> tuple[str | None, ...]:
         return (request.prompt_name,)
     if method == "resources/read":
         return (request.resource_uri,)
-    if method in _RESOURCE_METHODS:
+    if method in SUBSCRIPTION_METHODS:
         return request.resource_uris or ((request.resource_uri,) if request.resource_uri else (None,))
     return (None,)
 
@@ -534,7 +536,7 @@ class RuleBasedAuthorizer:
                 "rule_id": decision.rule_id,
                 "default": decision.default,
             }
-            field = _TARGET_FIELD.get(method, "resource" if method in _RESOURCE_METHODS else None)
+            field = TARGET_KINDS.get(method)
             if field is not None:
                 event[field] = list(targets) if len(targets) > 1 else targets[0]
             if self._dry_run:

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pymcp.errors import ErrorCode, MCPError
+from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
 from pymcp.protocol.draft.envelope import (
     TASK_METHODS,
     StatelessRequest,
@@ -91,9 +91,9 @@ _LISTEN_CLOSED = ("", None)  # the sentinel that ends every listen stream (shutd
 ListenQueue = asyncio.Queue[tuple[str, Mapping[str, Any] | None]]
 
 
-def _internal_error(request_id: str | int) -> tuple[bytes, MCPError]:
+def _internal_error(request_id: str | int, exc: Exception) -> tuple[bytes, MCPError]:
     """What the client learns about a bug on our side: nothing but the code (the details are logged)."""
-    error = MCPError(ErrorCode.INTERNAL_ERROR, "internal error")
+    error = jsonrpc_error(exc)
     return encode_error(request_id, error), error
 
 
@@ -171,6 +171,8 @@ class Dispatcher:
             result["tasks"] = self.tasks.capability()
         if caps.experimental_features:
             result["experimental"] = dict(caps.experimental_features)
+        if extensions := caps.advertised_extensions():
+            result["extensions"] = extensions
         return result
 
     async def initialize(
@@ -206,9 +208,9 @@ class Dispatcher:
             body = encode_result(request.id, result)
         except MCPError as error:
             return None, (encode_error(request.id, error), error)
-        except Exception:
+        except Exception as exc:
             logger.exception("initialize failed")
-            return None, _internal_error(request.id)
+            return None, _internal_error(request.id, exc)
         self.adopt(session)
         return session, (body, None)
 
@@ -287,9 +289,9 @@ class Dispatcher:
             if token.is_cancelled() and task is not None and task.uncancel() == 0:
                 return None, None
             raise
-        except Exception:
+        except Exception as exc:
             logger.exception("request `%s` failed", method)
-            return _internal_error(request.id)
+            return _internal_error(request.id, exc)
         finally:
             if registered:
                 session.in_flight.pop(request.id, None)
@@ -350,9 +352,9 @@ class Dispatcher:
         except MCPError as raised:
             error = stateless_error(raised)
             return encode_error(request.id, error), error
-        except Exception:
+        except Exception as exc:
             logger.exception("request `%s` failed", method)
-            return _internal_error(request.id)
+            return _internal_error(request.id, exc)
 
     def _authorize_stateless(
         self, principal: Principal | None, method: str, params: dict[str, Any] | list[Any] | None

@@ -6,11 +6,11 @@ import logging
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pymcp.errors import ErrorCode, MCPError
+from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
 from pymcp.protocol.draft.param_headers import check_param_headers
 from pymcp.protocol.schema import InvalidArgument
 from pymcp.registry.resources import ResourceTemplateDefinition
-from pymcp.registry.tools import ToolDefinition, normalize_tool_result
+from pymcp.registry.tools import ToolDefinition
 from pymcp.server.context import LOG_LEVELS, ContinueAsTask, RequestContext
 from pymcp.server.pagination import page
 
@@ -44,11 +44,12 @@ async def _shielded(what: str, work: Awaitable[dict[str, Any]]) -> dict[str, Any
     `-32603 "<what> failed"`, with no detail for the client."""
     try:
         return await work
-    except MCPError:
-        raise
-    except Exception:
+    except Exception as exc:
+        error = jsonrpc_error(exc, internal=f"{what} failed")
+        if error is exc:
+            raise
         logger.exception("%s failed", what)
-        raise MCPError(ErrorCode.INTERNAL_ERROR, f"{what} failed") from None
+        raise error from None
 
 
 def _tool_error(text: str) -> dict[str, Any]:
@@ -147,7 +148,7 @@ class Handlers:
         except Exception:
             logger.exception("tool `%s` failed", tool.name)
             return _tool_error(f"tool `{tool.name}` failed")
-        return normalize_tool_result(value, structured=tool.output_schema is not None)
+        return tool.result_of(value)
 
     def _inject(self, tool: ToolDefinition, arguments: dict[str, Any], call: Call, task_context: Any) -> None:
         if "cancel_token" in tool.injected:

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
+from pymcp.errors import StoreUnavailable
 from pymcp.state.store import MemoryStore, Store, Subscription
 
 __all__ = ["EventStream", "Session", "SessionManager", "SessionState", "SessionStoreError", "parse_event_id"]
@@ -25,8 +26,7 @@ _DELETED: Final = "deleted"
 _LIVE: Final = frozenset(("wait_initialized", "ready"))
 
 
-class SessionStoreError(Exception):
-    """The state store could not be reached: the transport answers 503 (the details are logged)."""
+SessionStoreError = StoreUnavailable  # the name this module always had
 
 
 def _log_store_failure(error: Exception) -> None:

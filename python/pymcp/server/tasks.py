@@ -19,7 +19,6 @@ from pymcp.protocol.draft.input_required import read_input_responses, required_c
 from pymcp.protocol.draft.mrtr import InputRequired
 from pymcp.protocol.draft.tasks import TASKS_REQUIRED, create_task_result, detailed_task, task_ack, task_id
 from pymcp.protocol.jsonrpc import encode_notification
-from pymcp.registry.tools import normalize_tool_result
 from pymcp.security.principal import principal_identity
 from pymcp.server.session import Session, SessionState
 from pymcp.tasks.engine import TERMINAL_STATUSES
@@ -71,9 +70,8 @@ if TYPE_CHECKING:
     from pymcp.server.dispatch import Call, Dispatcher, Handler
     from pymcp.tasks.engine import TaskEngine, TaskHandle
 
-__all__ = ["RELATED_TASK", "TASK_VERSIONS", "TaskMethods"]
+__all__ = ["TASK_VERSIONS", "TaskMethods"]
 
-RELATED_TASK = "io.modelcontextprotocol/related-task"
 TASK_VERSIONS = frozenset(("2025-11-25",))
 # Without security configured every stateless caller is the same anonymous caller.
 _OPEN_OWNER = "anonymous:stateless"
@@ -184,12 +182,7 @@ class TaskMethods:
 
     async def result(self, call: Call) -> dict[str, Any]:
         self._check_session(call)
-        task_id = _task_id(call)
-        result = dict(await self.engine.result(_owner(call), task_id))
-        meta = dict(result.get("_meta") or {})
-        meta[RELATED_TASK] = {"taskId": task_id}
-        result["_meta"] = meta
-        return result
+        return await self.engine.result(_owner(call), _task_id(call))  # related-task `_meta` included
 
     # -- the 2026-07-28 tasks extension -----------------------------------------------------------------
 
@@ -266,7 +259,7 @@ class TaskMethods:
                     ErrorCode.INTERNAL_ERROR,
                     f"tool `{tool.name}` asked the client inside `continue_as_task`; ask before it",
                 ) from None
-            return normalize_tool_result(value, structured=tool.output_schema is not None)
+            return tool.result_of(value)
 
         created = await self.engine.create(owner=owner, session_id=None, ttl_ms=None, run=run)
         return create_task_result(created)

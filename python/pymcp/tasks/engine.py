@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from pymcp.errors import ErrorCode, MCPError
+from pymcp.errors import ErrorCode, MCPError, TaskCancelled, jsonrpc_error
 from pymcp.state.store import MemoryStore, Store, StoreEvent, Subscription, TaskStore, Transition
 
 __all__ = [
@@ -74,8 +74,8 @@ _MESSAGE_INTERNAL: Final = "the task failed with an internal error"
 _MAX_TASK_ID_LENGTH: Final = 128  # ours are 36-character UUIDs; longer ids cannot exist
 
 
-class CancelledError(Exception):
-    """Raised by `CancellationToken.check_cancelled` (and by `TaskHandle` calls) once a task is cancelled."""
+CancelledError = TaskCancelled
+"""Raised by `CancellationToken.check_cancelled` (and by `TaskHandle` calls) once a task is cancelled."""
 
 
 class CancellationToken:
@@ -496,13 +496,13 @@ class TaskEngine:
     ) -> tuple[str, str, dict[str, Any] | None]:
         try:
             result: object = await run(handle)
-        except MCPError as exc:
-            return "failed", exc.message, {"error": exc.to_error()}
         except CancelledError:
             return "cancelled", "the task was cancelled", None
-        except Exception:
-            logger.exception("task %s failed", handle.task_id)
-            return "failed", _MESSAGE_INTERNAL, _error_payload(ErrorCode.INTERNAL_ERROR, _MESSAGE_INTERNAL)
+        except Exception as exc:
+            error = jsonrpc_error(exc, internal=_MESSAGE_INTERNAL)
+            if error is not exc:
+                logger.exception("task %s failed", handle.task_id)
+            return "failed", error.message, {"error": error.to_error()}
         if not isinstance(result, dict):
             message = f"the task returned `{type(result).__name__}` instead of a result object"
             return "failed", message, _error_payload(ErrorCode.INTERNAL_ERROR, message)

@@ -12,60 +12,8 @@
 //! as prefix / substring / suffix checks; the rest run a small backtracking matcher that is
 //! linear for fnmatch patterns because every non-star token consumes exactly one character.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// A fast, non-cryptographic hasher for short keys (the keys are trusted policy text and names
-/// looked up on every request; SipHash's DoS resistance buys nothing here).
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher {
-    hash: u64,
-}
-
-const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.add(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])));
-        }
-        for &byte in chunks.remainder() {
-            self.add(u64::from(byte));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    #[inline]
-    fn write_u32(&mut self, value: u32) {
-        self.add(u64::from(value));
-    }
-
-    #[inline]
-    fn write_usize(&mut self, value: usize) {
-        self.add(value as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
-
-/// A `HashMap` using [`FxHasher`].
-pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+use memchr::memmem;
+use rustc_hash::FxHashMap;
 
 /// One character set `[...]`: inclusive code point ranges, possibly negated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +61,9 @@ enum Matcher {
     Segments {
         prefix: String,
         middle: Vec<String>,
+        /// One prebuilt searcher per middle piece (building it per call costs more than the
+        /// search on short names).
+        finders: Vec<memmem::Finder<'static>>,
         suffix: String,
     },
     /// Anything with `?` or sets. `prefix`/`suffix` are literal text the name must start/end with
@@ -164,9 +115,10 @@ impl Glob {
             Matcher::Literal(text) => same_bytes(name.as_bytes(), text.as_bytes()),
             Matcher::Segments {
                 prefix,
-                middle,
+                finders,
                 suffix,
-            } => match_segments(name, prefix, middle, suffix),
+                ..
+            } => match_segments(name, prefix, finders, suffix),
             Matcher::General {
                 tokens,
                 prefix,
@@ -183,7 +135,7 @@ impl Glob {
 
     /// Whether this pattern matches every string (`*`).
     pub fn matches_everything(&self) -> bool {
-        matches!(&self.matcher, Matcher::Segments { prefix, middle, suffix }
+        matches!(&self.matcher, Matcher::Segments { prefix, middle, suffix, .. }
             if prefix.is_empty() && middle.is_empty() && suffix.is_empty())
     }
 
@@ -196,6 +148,7 @@ impl Glob {
                 prefix,
                 middle,
                 suffix,
+                ..
             } => Some(format!("{prefix}{fill}{}{fill}{suffix}", middle.join(fill))),
             Matcher::General { tokens, .. } => {
                 let mut text = String::new();
@@ -220,16 +173,19 @@ impl Glob {
                 prefix,
                 middle,
                 suffix,
+                ..
             } if middle.is_empty() && suffix.is_empty() => Shape::Prefix(prefix),
             Matcher::Segments {
                 prefix,
                 middle,
                 suffix,
+                ..
             } if middle.is_empty() && prefix.is_empty() => Shape::Suffix(suffix),
             Matcher::Segments {
                 prefix,
                 middle,
                 suffix,
+                ..
             } => Shape::Other(
                 std::iter::once(prefix)
                     .chain(middle)
@@ -392,6 +348,10 @@ fn build_matcher(tokens: Vec<Token>) -> Matcher {
         let prefix = pieces.remove(0);
         return Matcher::Segments {
             prefix,
+            finders: pieces
+                .iter()
+                .map(|piece| memmem::Finder::new(piece).into_owned())
+                .collect(),
             middle: pieces,
             suffix,
         };
@@ -478,18 +438,13 @@ fn has_suffix(name: &str, suffix: &str) -> bool {
             .is_some_and(|at| same_bytes(&name.as_bytes()[at..], suffix.as_bytes()))
 }
 
-/// Byte offset of the first occurrence of `needle` (non-empty) in `haystack`. Both are whole
-/// UTF-8 strings, so a byte match is a character match.
 #[inline]
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let last_start = haystack.len().checked_sub(needle.len())?;
-    (0..=last_start)
-        .find(|&at| haystack[at] == first && same_bytes(&haystack[at..at + needle.len()], needle))
-}
-
-#[inline]
-fn match_segments(name: &str, prefix: &str, middle: &[String], suffix: &str) -> bool {
+fn match_segments(
+    name: &str,
+    prefix: &str,
+    middle: &[memmem::Finder<'static>],
+    suffix: &str,
+) -> bool {
     if name.len() < prefix.len() + suffix.len()
         || !has_prefix(name, prefix)
         || !has_suffix(name, suffix)
@@ -497,10 +452,11 @@ fn match_segments(name: &str, prefix: &str, middle: &[String], suffix: &str) -> 
         return false;
     }
     // Both ends are literal, so the leftmost occurrence of each middle piece is always safe.
-    let mut rest = &name[prefix.len()..name.len() - suffix.len()];
+    // Bytes, not `str` slices: nothing here can land inside a character and panic.
+    let mut rest = &name.as_bytes()[prefix.len()..name.len() - suffix.len()];
     for piece in middle {
-        match find(rest.as_bytes(), piece.as_bytes()) {
-            Some(at) => rest = &rest[at + piece.len()..],
+        match piece.find(rest) {
+            Some(at) => rest = &rest[at + piece.needle().len()..],
             None => return false,
         }
     }

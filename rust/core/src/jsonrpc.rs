@@ -2,7 +2,8 @@
 //!
 //! The rules live here once and run over any JSON representation through [`JsonValue`]: the Python
 //! bindings implement it for the objects orjson decodes (validation reads a handful of top-level
-//! members, so it costs the same for any body size); the tests implement it for `serde_json`.
+//! members, so it costs the same for any body size); it is also implemented here for `serde_json`
+//! (tests, fuzz targets).
 //!
 //! Decisions: ids are strings or integers that fit in an `i64` (MCP forbids null ids; booleans,
 //! floats and bigger integers are refused); a response has exactly one of `result` and `error`, and
@@ -213,36 +214,37 @@ pub fn classify_body<V: JsonValue>(value: V, elements: impl FnOnce(V) -> Vec<V>)
     Body::Batch(elements.into_iter().map(classify).collect())
 }
 
+/// `serde_json` values, for the tests and the fuzz targets (the bindings use orjson's objects).
+impl JsonValue for &serde_json::Value {
+    fn kind(&self) -> Kind {
+        match self {
+            serde_json::Value::Null => Kind::Null,
+            serde_json::Value::Bool(_) => Kind::Bool,
+            serde_json::Value::Number(n) if n.is_f64() => Kind::Float,
+            serde_json::Value::Number(_) => Kind::Integer,
+            serde_json::Value::String(_) => Kind::String,
+            serde_json::Value::Array(_) => Kind::Array,
+            serde_json::Value::Object(_) => Kind::Object,
+        }
+    }
+
+    fn member(&self, member: Member) -> Option<Self> {
+        self.as_object()?.get(member.key())
+    }
+
+    fn is_str(&self, expected: &str) -> bool {
+        self.as_str() == Some(expected)
+    }
+
+    fn fits_i64(&self) -> bool {
+        self.is_i64()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::{json, Value as J};
-
-    impl JsonValue for &J {
-        fn kind(&self) -> Kind {
-            match self {
-                J::Null => Kind::Null,
-                J::Bool(_) => Kind::Bool,
-                J::Number(n) if n.is_f64() => Kind::Float,
-                J::Number(_) => Kind::Integer,
-                J::String(_) => Kind::String,
-                J::Array(_) => Kind::Array,
-                J::Object(_) => Kind::Object,
-            }
-        }
-
-        fn member(&self, member: Member) -> Option<Self> {
-            self.as_object()?.get(member.key())
-        }
-
-        fn is_str(&self, expected: &str) -> bool {
-            self.as_str() == Some(expected)
-        }
-
-        fn fits_i64(&self) -> bool {
-            self.is_i64()
-        }
-    }
 
     fn body(text: &str) -> J {
         serde_json::from_str(text).expect("test bodies are JSON")

@@ -4,8 +4,11 @@
 //! - [`policy`]: the rule-based authorization config compiled into an immutable decision engine.
 //! - [`filter`]: bulk visibility of tool (prompt, resource) names under a policy.
 //! - [`jsonrpc`]: validation of JSON-RPC 2.0 messages.
+//! - [`fuzz`]: one never-panics entry point per parser, for `rust/fuzz` and the property test.
 
 pub mod filter;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod glob;
 pub mod jsonrpc;
 pub mod policy;

@@ -23,42 +23,102 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Map, Value};
 
-use crate::glob::{FxHashMap, Glob, GlobSet};
+use rustc_hash::FxHashMap;
+
+use crate::glob::{Glob, GlobSet};
 
 mod trace;
 pub use trace::{Outcome, Step};
 
-/// A policy that cannot be loaded; the message is one line naming the rule and the key.
+/// A policy that cannot be loaded: a one-line message naming the rule and the key, plus the same
+/// place as data (rule index, rule id, key) for tools that point at the faulty spot.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyError(String);
+pub struct PolicyError {
+    message: String,
+    rule_index: Option<usize>,
+    rule_id: Option<String>,
+    key: Option<String>,
+}
 
 impl PolicyError {
-    /// Keeps the message on one line whatever the policy text holds (keys may contain newlines).
+    /// An error about the policy as a whole (not JSON, not an object).
     fn new(message: String) -> PolicyError {
-        PolicyError(
-            message
-                .chars()
-                .flat_map(|c| {
-                    let escaped: Vec<char> = if c.is_control() {
-                        c.escape_default().collect()
-                    } else {
-                        vec![c]
-                    };
-                    escaped
-                })
-                .collect(),
-        )
+        PolicyError {
+            message: one_line(&message),
+            rule_index: None,
+            rule_id: None,
+            key: None,
+        }
+    }
+
+    /// An error about `key` (as named in the message, e.g. `allow_roles[1]`) at `place`.
+    fn at(place: &Place, key: Option<&str>, message: String) -> PolicyError {
+        let (rule_index, rule_id) = match place {
+            Place::Top => (None, None),
+            Place::Rule { index, id } => (Some(*index), id.clone()),
+        };
+        PolicyError {
+            rule_index,
+            rule_id,
+            key: key.map(|name| top_key(name).to_owned()),
+            ..PolicyError::new(message)
+        }
     }
 
     /// The one-line message.
     pub fn message(&self) -> &str {
-        &self.0
+        &self.message
+    }
+
+    /// The 0-based index of the faulty rule, when the error is inside a rule.
+    pub fn rule_index(&self) -> Option<usize> {
+        self.rule_index
+    }
+
+    /// The `id` of the faulty rule, when it has one.
+    pub fn rule_id(&self) -> Option<&str> {
+        self.rule_id.as_deref()
+    }
+
+    /// The faulty key of the policy or rule object (`allow_roles`, not `allow_roles[1]`).
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+}
+
+/// Keeps a message on one line whatever the policy text holds (keys may contain newlines).
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+/// The known key a composed name starts with (`allow_roles[1]` → `allow_roles`,
+/// `groups_to_roles.admins` → `groups_to_roles`); any other name is kept whole.
+fn top_key(name: &str) -> &str {
+    let known = |key: &str| {
+        TOP_KEYS
+            .iter()
+            .chain(RULE_KEYS)
+            .any(|(primary, alias)| *primary == key || *alias == Some(key))
+    };
+    match name.find(['[', '.']) {
+        Some(at) if known(&name[..at]) => &name[..at],
+        _ => name,
     }
 }
 
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -332,7 +392,9 @@ impl Policy {
             None => Vec::new(),
             Some(Value::Array(items)) => parse_rules(items)?,
             Some(_) => {
-                return Err(PolicyError::new(
+                return Err(PolicyError::at(
+                    &Place::Top,
+                    Some("rules"),
                     "`rules` must be a list of rule objects".into(),
                 ))
             }
@@ -785,9 +847,11 @@ fn check_keys(
             let hint = suggest(key, names())
                 .map(|near| format!(" (did you mean `{near}`?)"))
                 .unwrap_or_default();
-            return Err(PolicyError::new(format!(
-                "unknown key `{key}` in {place}{hint}"
-            )));
+            return Err(PolicyError::at(
+                place,
+                Some(key),
+                format!("unknown key `{key}` in {place}{hint}"),
+            ));
         }
     }
     Ok(())
@@ -843,10 +907,14 @@ fn lookup<'v>(
     let primary = object.get(key).map(|value| (key, value));
     let secondary = alias.and_then(|alias| object.get(alias).map(|value| (alias, value)));
     match (primary, secondary) {
-        (Some(_), Some(_)) => Err(PolicyError::new(format!(
-            "both `{key}` and `{}` in {place}; keep one",
-            alias.unwrap_or_default()
-        ))),
+        (Some(_), Some(_)) => Err(PolicyError::at(
+            place,
+            Some(key),
+            format!(
+                "both `{key}` and `{}` in {place}; keep one",
+                alias.unwrap_or_default()
+            ),
+        )),
         (found, None) | (None, found) => Ok(found),
     }
 }
@@ -860,21 +928,27 @@ fn lookup_bool(
     match lookup(object, key, alias, place)? {
         None => Ok(false),
         Some((_, Value::Bool(flag))) => Ok(*flag),
-        Some((name, _)) => Err(PolicyError::new(format!(
-            "`{name}` in {place} must be true or false"
-        ))),
+        Some((name, _)) => Err(PolicyError::at(
+            place,
+            Some(name),
+            format!("`{name}` in {place} must be true or false"),
+        )),
     }
 }
 
 fn non_empty_string<'v>(key: &str, value: &'v Value, place: &Place) -> Result<&'v str> {
     match value {
         Value::String(text) if !text.is_empty() => Ok(text),
-        Value::String(_) => Err(PolicyError::new(format!(
-            "`{key}` in {place} must not be empty"
-        ))),
-        _ => Err(PolicyError::new(format!(
-            "`{key}` in {place} must be a string"
-        ))),
+        Value::String(_) => Err(PolicyError::at(
+            place,
+            Some(key),
+            format!("`{key}` in {place} must not be empty"),
+        )),
+        _ => Err(PolicyError::at(
+            place,
+            Some(key),
+            format!("`{key}` in {place} must be a string"),
+        )),
     }
 }
 
@@ -883,9 +957,11 @@ fn parse_effect(key: &str, value: &Value, place: &Place) -> Result<Effect> {
     match text.to_ascii_lowercase().as_str() {
         "allow" => Ok(Effect::Allow),
         "deny" => Ok(Effect::Deny),
-        _ => Err(PolicyError::new(format!(
-            "`{key}` in {place} must be `allow` or `deny`, not `{text}`"
-        ))),
+        _ => Err(PolicyError::at(
+            place,
+            Some(key),
+            format!("`{key}` in {place} must be `allow` or `deny`, not `{text}`"),
+        )),
     }
 }
 
@@ -900,9 +976,11 @@ fn string_list(
         Value::String(_) => Ok(vec![non_empty_string(key, value, place)?.to_owned()]),
         Value::Array(items) => {
             if items.is_empty() && !allow_empty_list {
-                return Err(PolicyError::new(format!(
-                    "`{key}` in {place} must not be empty"
-                )));
+                return Err(PolicyError::at(
+                    place,
+                    Some(key),
+                    format!("`{key}` in {place} must not be empty"),
+                ));
             }
             items
                 .iter()
@@ -912,24 +990,30 @@ fn string_list(
                 })
                 .collect()
         }
-        _ => Err(PolicyError::new(format!(
-            "`{key}` in {place} must be a string or a list of strings"
-        ))),
+        _ => Err(PolicyError::at(
+            place,
+            Some(key),
+            format!("`{key}` in {place} must be a string or a list of strings"),
+        )),
     }
 }
 
 fn parse_groups_to_roles(key: &str, value: &Value) -> Result<Vec<(Glob, String)>> {
     let Value::Object(map) = value else {
-        return Err(PolicyError::new(format!(
-            "`{key}` in the policy must be an object mapping group globs to role names"
-        )));
+        return Err(PolicyError::at(
+            &Place::Top,
+            Some(key),
+            format!("`{key}` in the policy must be an object mapping group globs to role names"),
+        ));
     };
     map.iter()
         .map(|(group, role)| {
             if group.is_empty() {
-                return Err(PolicyError::new(format!(
-                    "`{key}` in the policy has an empty group glob"
-                )));
+                return Err(PolicyError::at(
+                    &Place::Top,
+                    Some(key),
+                    format!("`{key}` in the policy has an empty group glob"),
+                ));
             }
             let role = non_empty_string(&format!("{key}.{group}"), role, &Place::Top)?;
             Ok((Glob::new(group), role.to_owned()))
@@ -942,7 +1026,11 @@ fn parse_rules(items: &[Value]) -> Result<Vec<Rule>> {
     let mut rules = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let Value::Object(object) = item else {
-            return Err(PolicyError::new(format!("rule {index} must be an object")));
+            return Err(PolicyError::at(
+                &Place::Rule { index, id: None },
+                None,
+                format!("rule {index} must be an object"),
+            ));
         };
         let id = object.get("id").and_then(Value::as_str).map(str::to_owned);
         let place = Place::Rule { index, id };
@@ -950,9 +1038,11 @@ fn parse_rules(items: &[Value]) -> Result<Vec<Rule>> {
         if let Some(value) = object.get("id") {
             let id = non_empty_string("id", value, &place)?;
             if let Some(first) = seen_ids.insert(id, index) {
-                return Err(PolicyError::new(format!(
-                    "duplicate id `{id}` in rule {index} (already used by rule {first})"
-                )));
+                return Err(PolicyError::at(
+                    &place,
+                    Some("id"),
+                    format!("duplicate id `{id}` in rule {index} (already used by rule {first})"),
+                ));
             }
         }
         rules.push(parse_rule(object, &place)?);
@@ -963,23 +1053,35 @@ fn parse_rules(items: &[Value]) -> Result<Vec<Rule>> {
 fn parse_rule(object: &Map<String, Value>, place: &Place) -> Result<Rule> {
     let methods = match (object.get("methods"), object.get("rpc_method")) {
         (Some(_), Some(_)) => {
-            return Err(PolicyError::new(format!(
-                "both `methods` and `rpc_method` in {place}; keep one"
-            )))
+            return Err(PolicyError::at(
+                place,
+                Some("methods"),
+                format!("both `methods` and `rpc_method` in {place}; keep one"),
+            ))
         }
         (Some(value), None) => string_list("methods", value, place, false)?,
         (None, Some(value)) => string_list("rpc_method", value, place, false)?,
-        (None, None) => return Err(PolicyError::new(format!("missing `methods` in {place}"))),
+        (None, None) => {
+            return Err(PolicyError::at(
+                place,
+                Some("methods"),
+                format!("missing `methods` in {place}"),
+            ))
+        }
     };
     let mut target: Option<(TargetKind, Glob)> = None;
     for kind in TargetKind::ALL {
         if let Some(value) = object.get(kind.key()) {
             if let Some((other, _)) = &target {
-                return Err(PolicyError::new(format!(
-                    "both `{}` and `{}` in {place}; a rule targets one kind",
-                    other.key(),
-                    kind.key()
-                )));
+                return Err(PolicyError::at(
+                    place,
+                    Some(kind.key()),
+                    format!(
+                        "both `{}` and `{}` in {place}; a rule targets one kind",
+                        other.key(),
+                        kind.key()
+                    ),
+                ));
             }
             target = Some((kind, Glob::new(non_empty_string(kind.key(), value, place)?)));
         }
@@ -1006,18 +1108,24 @@ fn parse_rule(object: &Map<String, Value>, place: &Place) -> Result<Rule> {
             })
             .collect::<Result<_>>()?,
         Some((name, _)) => {
-            return Err(PolicyError::new(format!(
-                "`{name}` in {place} must be an object mapping claim names to accepted values"
-            )))
+            return Err(PolicyError::at(
+                place,
+                Some(name),
+                format!(
+                    "`{name}` in {place} must be an object mapping claim names to accepted values"
+                ),
+            ))
         }
     };
     let message = match object.get("message") {
         None => None,
         Some(Value::String(text)) => (!text.is_empty()).then(|| text.clone()),
         Some(_) => {
-            return Err(PolicyError::new(format!(
-                "`message` in {place} must be a string"
-            )))
+            return Err(PolicyError::at(
+                place,
+                Some("message"),
+                format!("`message` in {place} must be a string"),
+            ))
         }
     };
     let id = match place {
@@ -1051,7 +1159,10 @@ mod tests {
     }
 
     fn error(config: Value) -> String {
-        Policy::from_value(&config).expect_err("invalid policy").0
+        Policy::from_value(&config)
+            .expect_err("invalid policy")
+            .message()
+            .to_owned()
     }
 
     fn seed() -> Policy {
@@ -1251,5 +1362,50 @@ mod tests {
             error(json!({"hide_unauthorised_tools": true})),
             "unknown key `hide_unauthorised_tools` in the policy (did you mean `hide_unauthorized_tools`?)"
         );
+    }
+
+    #[test]
+    fn load_errors_carry_their_place() {
+        let place = |config: Value| {
+            let error = Policy::from_value(&config).expect_err("invalid policy");
+            (
+                error.rule_index(),
+                error.rule_id().map(str::to_owned),
+                error.key().map(str::to_owned),
+            )
+        };
+        let rules = |rules: Value| json!({ "rules": rules });
+        assert_eq!(
+            place(rules(
+                json!([{"methods": "a"}, {"id": "ops", "methods": ["a", 3]}])
+            )),
+            (Some(1), Some("ops".into()), Some("methods".into()))
+        );
+        assert_eq!(
+            place(rules(json!([{"methods": "a", "allow_role": "x"}]))),
+            (Some(0), None, Some("allow_role".into()))
+        );
+        assert_eq!(
+            place(rules(
+                json!([{"methods": "a", "allow_claims": {"team": 3}}])
+            )),
+            (Some(0), None, Some("allow_claims".into()))
+        );
+        assert_eq!(
+            place(rules(
+                json!([{"id": "a", "methods": "x"}, {"id": "a", "methods": "y"}])
+            )),
+            (Some(1), Some("a".into()), Some("id".into()))
+        );
+        assert_eq!(place(rules(json!([3]))), (Some(0), None, None));
+        assert_eq!(
+            place(json!({"default_effect": "permit"})),
+            (None, None, Some("default_effect".into()))
+        );
+        assert_eq!(
+            place(json!({"rules": {}})),
+            (None, None, Some("rules".into()))
+        );
+        assert_eq!(place(json!([])), (None, None, None));
     }
 }

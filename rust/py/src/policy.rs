@@ -132,8 +132,22 @@ struct Policy {
     anonymous: Py<BoundPrincipal>,
 }
 
-fn policy_error(error: impl std::fmt::Display) -> PyErr {
-    PolicyError::new_err(error.to_string())
+/// The where-attributes of `PolicyError`: class attributes default to `None`, a load error from
+/// the core sets them on the instance.
+const PLACE_ATTRIBUTES: [&str; 3] = ["rule_index", "rule_id", "key"];
+
+fn load_error(py: Python<'_>, error: &core::PolicyError) -> PyErr {
+    let raised = PolicyError::new_err(error.message().to_owned());
+    let value = raised.value(py);
+    let [index, id, key] = PLACE_ATTRIBUTES;
+    let set = value
+        .setattr(index, error.rule_index())
+        .and_then(|()| value.setattr(id, error.rule_id()))
+        .and_then(|()| value.setattr(key, error.key()));
+    if let Err(failed) = set {
+        return failed;
+    }
+    raised
 }
 
 fn text_of<'a>(value: &'a Bound<'_, PyAny>, what: &str) -> PyResult<&'a str> {
@@ -170,7 +184,7 @@ impl Policy {
     #[new]
     fn new(py: Python<'_>, config_json: &Bound<'_, PyAny>) -> PyResult<Self> {
         let text = text_of(config_json, "policy")?;
-        let inner = core::Policy::from_json(text).map_err(policy_error)?;
+        let inner = core::Policy::from_json(text).map_err(|error| load_error(py, &error))?;
         let anonymous = Py::new(
             py,
             BoundPrincipal {
@@ -245,7 +259,9 @@ impl Policy {
                 Ok(Value::Object(map)) => Some(map),
                 Ok(_) => return Err(PolicyError::new_err("claims must be a JSON object")),
                 Err(error) => {
-                    return Err(policy_error(format!("claims are not valid JSON: {error}")))
+                    return Err(PolicyError::new_err(format!(
+                        "claims are not valid JSON: {error}"
+                    )))
                 }
             },
         };
@@ -370,7 +386,11 @@ impl Policy {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("PolicyError", m.py().get_type::<PolicyError>())?;
+    let policy_error = m.py().get_type::<PolicyError>();
+    for name in PLACE_ATTRIBUTES {
+        policy_error.setattr(name, m.py().None())?;
+    }
+    m.add("PolicyError", policy_error)?;
     m.add_class::<GlobSet>()?;
     m.add_class::<BoundPrincipal>()?;
     m.add_class::<Explanation>()?;

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from pymcp.errors import ErrorCode, MCPError
+from pymcp.protocol.targets import TARGET_KEYS
 
 __all__ = [
     "MCP_METHOD",
@@ -39,9 +40,7 @@ MCP_PARAM_PREFIX = "mcp-param-"
 
 # Method → the params field that `Mcp-Name` mirrors (the tasks extension adds the task methods).
 NAME_FIELDS: Mapping[str, str] = {
-    "tools/call": "name",
-    "prompts/get": "name",
-    "resources/read": "uri",
+    **TARGET_KEYS,
     "tasks/get": "taskId",
     "tasks/update": "taskId",
     "tasks/cancel": "taskId",
