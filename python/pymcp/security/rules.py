@@ -436,7 +436,7 @@ class RuleBasedAuthorizer:
             return
         if method == "tools/call":
             target = request.tool_name
-        elif method in _RESOURCE_METHODS:
+        elif method == "resources/read" or method in SUBSCRIPTION_METHODS:
             for target in _targets(request):
                 if not self._check(bound, method, target):
                     raise _Denial(self._policy, bound, method, target)
