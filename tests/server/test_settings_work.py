@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from protocol2026.test_stateless_server import post, request
 from pymcp import CapabilitySettings, MiddlewareConfig, ServerSettings, create_app, get_registry_manager
+from pymcp.protocol.draft.envelope import TASKS_EXTENSION
 from pymcp.settings import MCP_APPS_UI, MCP_OAUTH_CLIENT_CREDENTIALS
 from server.mcp_client import McpClient
 from support.server import serve
@@ -32,13 +34,16 @@ def base_url() -> Iterator[str]:
         yield url
 
 
-def test_extension_switches_are_advertised(base_url: str) -> None:
+def test_extension_switches_are_advertised_where_the_revision_has_extensions(base_url: str) -> None:
     with McpClient(base_url) as mcp:
         result = mcp.initialize()
-    assert result["capabilities"]["extensions"] == {
+    assert "extensions" not in result["capabilities"]  # 2025-11-25 has no `capabilities.extensions`
+    discover = post(base_url + "/mcp", request("server/discover")).json()["result"]
+    assert discover["capabilities"]["extensions"] == {
         MCP_APPS_UI: {"mimeTypes": ["text/html;profile=mcp-app"]},
         MCP_OAUTH_CLIENT_CREDENTIALS: {},
         "com.example/audit": {"level": "full"},
+        TASKS_EXTENSION: {},
     }
 
 

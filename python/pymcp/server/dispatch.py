@@ -171,7 +171,8 @@ class Dispatcher:
             result["tasks"] = self.tasks.capability()
         if caps.experimental_features:
             result["experimental"] = dict(caps.experimental_features)
-        if extensions := caps.advertised_extensions():
+        # `capabilities.extensions` exists from 2026-07-28 on (0.3.0 also advertised them only there)
+        if version in self.stateless_versions and (extensions := caps.advertised_extensions()):
             result["extensions"] = extensions
         return result
 
