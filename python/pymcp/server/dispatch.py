@@ -45,6 +45,7 @@ from pymcp.protocol.versions import negotiate
 from pymcp.security.principal import principal_identity
 from pymcp.server.context import AskInput, CancellationToken, Emitter
 from pymcp.server.handlers import Handlers
+from pymcp.server.roots import roots_changed
 from pymcp.server.session import Session, SessionState
 from pymcp.server.tasks import TASK_VERSIONS, TaskMethods
 
@@ -446,6 +447,8 @@ class Dispatcher:
             if token is not None:
                 reason = params.get("reason")
                 token.cancel(reason if isinstance(reason, str) else "cancelled by the client")
+        elif method == "notifications/roots/list_changed":
+            await roots_changed(self.app, session.id)
 
     def handle_response(self, session: Session, response: Response) -> bool:
         """A client's answer to one of our requests; whether it matched a pending one."""
