@@ -1,19 +1,15 @@
-"""Shared pieces of the pymcp-kit 0.3.0 import paths (`pymcp.session`, `pymcp.capabilities`, ...).
-
-Those modules are thin adapters over the engine: they find the app's dispatcher and session, and talk
-through the request context. A 0.3.0 internal that has no counterpart here still imports, and says
-what to use instead when used.
-"""
+"""Shared pieces of the pymcp-kit 0.3.0 import paths (`pymcp.session`, `pymcp.capabilities`, ...): they find
+the app's dispatcher and session, and talk through the request context."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from pymcp.server.context import CancellationToken, RequestContext, current_request_context
 from pymcp.server.dispatch import Dispatcher
 from pymcp.server.session import Session
 
-__all__ = ["context_for", "dispatcher_of", "session_context", "unsupported", "unsupported_function"]
+__all__ = ["context_for", "dispatcher_of", "session_context"]
 
 
 def dispatcher_of(app: Any) -> Dispatcher:
@@ -58,23 +54,3 @@ def context_for(app: Any, session_id: str | None) -> RequestContext:
     if session is None or session.closed:
         raise ValueError(f"Session not found: {session_id}")
     return session_context(session, dispatcher)
-
-
-def unsupported(name: str, instead: str) -> type:
-    """A class standing for the 0.3.0 internal `name`: importable, and any use says what to do instead."""
-
-    def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(f"`{name}` is a pymcp-kit 0.3.0 internal with no equivalent here: {instead}")
-
-    return type(name.rsplit(".", 1)[-1], (), {"__new__": refuse, "__doc__": f"Not available: {instead}"})
-
-
-def unsupported_function(name: str, instead: str) -> Any:
-    """A function standing for the 0.3.0 internal `name` (see `unsupported`)."""
-
-    def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(f"`{name}` is a pymcp-kit 0.3.0 internal with no equivalent here: {instead}")
-
-    refuse.__name__ = name.rsplit(".", 1)[-1]
-    refuse.__doc__ = f"Not available: {instead}"
-    return refuse

@@ -11,6 +11,7 @@ from pymcp.protocol.versions import DRAFT_VERSIONS, KNOWN_VERSIONS, STABLE_VERSI
 __all__ = [
     "DEFAULT_MAX_REQUEST_BYTES",
     "PACKAGE_VERSION",
+    "SUPPORTED_PROTOCOL_VERSIONS",
     "CapabilitySettings",
     "MiddlewareConfig",
     "ServerSettings",
@@ -18,6 +19,8 @@ __all__ = [
 
 PACKAGE_VERSION = "1.0.0.dev0"
 DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
+# The revisions `initialize` can negotiate, newest first (0.3.0 name).
+SUPPORTED_PROTOCOL_VERSIONS = STABLE_VERSIONS
 
 
 @dataclass(slots=True)

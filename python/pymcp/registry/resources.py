@@ -16,10 +16,12 @@ __all__ = [
     "ResourceHandler",
     "ResourceRegistry",
     "ResourceTemplateDefinition",
+    "ResourceUpdatedListener",
     "normalize_resource_result",
 ]
 
 ResourceHandler = Callable[..., Any]
+ResourceUpdatedListener = Callable[[str], None]
 F = TypeVar("F", bound=Callable[..., Any])
 _VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -79,6 +81,10 @@ class ResourceDefinition:
     """Which of `uri` and `request_context` the handler takes."""
     wire: dict[str, Any] = field(default_factory=dict)
 
+    def to_mcp_payload(self) -> dict[str, Any]:
+        """0.3.0 name of `to_wire`."""
+        return self.to_wire()
+
     def to_wire(self) -> dict[str, Any]:
         if not self.wire:
             self.wire = _base_wire("uri", self.uri, self)
@@ -108,6 +114,10 @@ class ResourceTemplateDefinition:
     extras: frozenset[str] = frozenset()
     """Which of `uri` and `request_context` the handler takes."""
     wire: dict[str, Any] = field(default_factory=dict)
+
+    def to_mcp_payload(self) -> dict[str, Any]:
+        """0.3.0 name of `to_wire`."""
+        return self.to_wire()
 
     def to_wire(self) -> dict[str, Any]:
         if not self.wire:
@@ -291,6 +301,14 @@ class ResourceRegistry(Registry[ResourceDefinition]):
         """Call `listener(uri)` on `notify_updated`; returns a function that removes it."""
         self._updated_listeners.append(listener)
         return lambda: self._updated_listeners.remove(listener)
+
+    def list_template_payload(self) -> list[dict[str, Any]]:
+        """0.3.0: the templates' wire objects."""
+        return self.templates.list_payload()
+
+    def add_update_listener(self, listener: ResourceUpdatedListener) -> None:
+        """0.3.0 name of `on_updated`."""
+        self.on_updated(listener)
 
     def notify_updated(self, uri: str) -> None:
         """Tell subscribed sessions that `uri` changed (`notifications/resources/updated`)."""

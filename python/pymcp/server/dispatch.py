@@ -43,6 +43,7 @@ from pymcp.protocol.jsonrpc import (
 )
 from pymcp.protocol.versions import negotiate
 from pymcp.security.principal import principal_identity
+from pymcp.server.capabilities import server_capabilities
 from pymcp.server.context import AskInput, CancellationToken, Emitter
 from pymcp.server.handlers import Handlers
 from pymcp.server.roots import roots_changed
@@ -151,25 +152,13 @@ class Dispatcher:
 
     def capabilities(self, version: str) -> dict[str, Any]:
         """What this server advertises at `version` (prompts and resources only when there are some)."""
-        caps = self.settings.capabilities
-        result: dict[str, Any] = {"tools": {"listChanged": caps.tools_list_changed}}
-        if len(self.registries.prompts) or caps.advertise_empty_prompts:
-            result["prompts"] = {"listChanged": caps.prompts_list_changed}
         resources = self.registries.resources
-        if len(resources) or len(resources.templates) or caps.advertise_empty_resources:
-            result["resources"] = {
-                "subscribe": caps.resources_subscribe,
-                "listChanged": caps.resources_list_changed,
-            }
-        if caps.logging_enabled:
-            result["logging"] = {}
-        if caps.completions_enabled:
-            result["completions"] = {}
-        if self.tasks is not None and version in TASK_VERSIONS:
-            result["tasks"] = self.tasks.capability()
-        if caps.experimental_features:
-            result["experimental"] = dict(caps.experimental_features)
-        return result
+        return server_capabilities(
+            self.settings.capabilities,
+            prompts=len(self.registries.prompts) > 0,
+            resources=len(resources) > 0 or len(resources.templates) > 0,
+            tasks=self.tasks.capability() if self.tasks is not None and version in TASK_VERSIONS else None,
+        )
 
     async def initialize(
         self, request: Request, principal: Principal | None, session_id: str | None

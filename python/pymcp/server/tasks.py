@@ -21,6 +21,7 @@ from pymcp.protocol.draft.tasks import TASKS_REQUIRED, create_task_result, detai
 from pymcp.protocol.jsonrpc import encode_notification
 from pymcp.registry.tools import normalize_tool_result
 from pymcp.security.principal import principal_identity
+from pymcp.server.capabilities import tasks_capability
 from pymcp.server.session import Session, SessionState
 from pymcp.tasks.engine import TERMINAL_STATUSES
 
@@ -106,14 +107,7 @@ class TaskMethods:
         return session.protocol_version in TASK_VERSIONS and self.capabilities.tasks_tool_call
 
     def capability(self) -> dict[str, Any]:
-        capability: dict[str, Any] = {}
-        if self.capabilities.tasks_list:
-            capability["list"] = {}
-        if self.capabilities.tasks_cancel:
-            capability["cancel"] = {}
-        if self.capabilities.tasks_tool_call:
-            capability["requests"] = {"tools": {"call": {}}}
-        return capability
+        return tasks_capability(self.capabilities)
 
     def table(self) -> dict[str, Handler]:
         table: dict[str, Handler] = {"tasks/get": self.get, "tasks/result": self.result}

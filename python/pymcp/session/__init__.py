@@ -12,7 +12,8 @@ import os
 from typing import Any
 from uuid import uuid4
 
-from pymcp._compat import context_for, unsupported
+from pymcp._compat import context_for
+from pymcp._unsupported import unsupported
 from pymcp.server.session import Session, SessionManager, SessionState
 from pymcp.session.notifications import (
     attach_prompt_list_changed_notifications,
