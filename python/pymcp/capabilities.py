@@ -117,7 +117,9 @@ class ServerCapabilities:
         return dispatcher_of(self._app).capabilities(self._version)
 
 
-def negotiate_capabilities(client_caps: dict[str, Any] | None, server_caps: ServerCapabilities) -> dict[str, Any]:
+def negotiate_capabilities(
+    client_caps: dict[str, Any] | None, server_caps: ServerCapabilities
+) -> dict[str, Any]:
     """The server's capabilities (the server is authoritative; nothing is intersected)."""
     del client_caps
     return server_caps.get_capabilities()

@@ -20,7 +20,10 @@ def server_capabilities(
     if prompts or caps.advertise_empty_prompts:
         result["prompts"] = {"listChanged": caps.prompts_list_changed}
     if resources or caps.advertise_empty_resources:
-        result["resources"] = {"subscribe": caps.resources_subscribe, "listChanged": caps.resources_list_changed}
+        result["resources"] = {
+            "subscribe": caps.resources_subscribe,
+            "listChanged": caps.resources_list_changed,
+        }
     if caps.logging_enabled:
         result["logging"] = {}
     if caps.completions_enabled:

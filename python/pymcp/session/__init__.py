@@ -105,7 +105,8 @@ async def request_elicitation(
     """
     context = context_for(app, session_id)
     params = dict(params or {})
-    mode = params.get("mode") if isinstance(params.get("mode"), str) and params.get("mode") else "form"
+    requested = params.get("mode")
+    mode = requested if isinstance(requested, str) and requested else "form"
     params["mode"] = mode
     if not _supports_elicitation(context.client_capabilities, mode):
         raise ValueError(f"Client does not support elicitation mode '{mode}'")

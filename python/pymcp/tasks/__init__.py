@@ -40,7 +40,9 @@ _ENGINE = "the app's `TaskEngine` (`app.state.task_engine`) runs tasks; tools re
 TaskManager = unsupported("pymcp.tasks.TaskManager", _ENGINE)
 TaskRecord = unsupported("pymcp.tasks.TaskRecord", "`tasks/get` answers the MCP `Task` object (a dict)")
 get_task_manager = unsupported_function("pymcp.tasks.get_task_manager", _ENGINE)
-_CANCEL = "cancellation is per request: take a `cancel_token` parameter, or use `request_context.cancel_token`"
+_CANCEL = (
+    "cancellation is per request: take a `cancel_token` parameter, or use `request_context.cancel_token`"
+)
 CancellationManager = unsupported("pymcp.tasks.CancellationManager", _CANCEL)
 get_cancellation_manager = unsupported_function("pymcp.tasks.get_cancellation_manager", _CANCEL)
 ProgressTracker = unsupported(
