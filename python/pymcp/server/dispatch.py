@@ -226,6 +226,8 @@ class Dispatcher:
             return {}
         if not isinstance(params, dict):
             raise MCPError(ErrorCode.INVALID_PARAMS, "`params` must be an object")
+        if "_meta" in params and not isinstance(params["_meta"], dict):
+            raise MCPError(ErrorCode.INVALID_PARAMS, "params._meta must be an object")
         return params
 
     async def handle_request(
@@ -245,12 +247,12 @@ class Dispatcher:
             session.in_flight[request.id] = token
         try:
             if method == "initialize":
-                raise MCPError(ErrorCode.INVALID_REQUEST, "the session is already initialized")
+                raise MCPError(ErrorCode.INVALID_REQUEST, "server already initialized.")
             handler = self.table.get(method)
             if handler is None:
                 raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
             if session.state is not SessionState.READY and method not in _BEFORE_READY:
-                raise MCPError(ErrorCode.INVALID_REQUEST, "the session is not initialized yet")
+                raise MCPError(ErrorCode.INVALID_REQUEST, "server not initialized.")
             if self.gate is not None:
                 self.gate.authorize(principal, method, request.params)
             call = Call(

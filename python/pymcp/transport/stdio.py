@@ -122,7 +122,7 @@ class _StdioConnection:
                 if message.method == "ping":
                     return encode_result(message.id, {})
                 return encode_error(
-                    message.id, MCPError(ErrorCode.INVALID_REQUEST, "the session is not initialized yet")
+                    message.id, MCPError(ErrorCode.INVALID_REQUEST, "server not initialized.")
                 )
             return None
         if isinstance(message, Request):
