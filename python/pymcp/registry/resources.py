@@ -171,11 +171,14 @@ def _compile_template(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
 def _extras(func: Callable[..., Any], expected: Sequence[str], what: str) -> frozenset[str]:
     """Check that the handler takes the `expected` variables; the optional parameters it takes too."""
     parameters = inspect.signature(func).parameters
-    names = [name for name in parameters if name not in _OPTIONAL_PARAMETERS]
+    # A variable may be named like an optional parameter (`note://{uri}`): then it is the variable.
+    optional = _OPTIONAL_PARAMETERS.difference(expected)
+    names = [name for name in parameters if name not in optional]
     if sorted(names) != sorted(expected):
         wanted = ", ".join(f"`{name}`" for name in expected) or "no parameters"
-        raise ValueError(f"{what}: the handler must take {wanted} (and optionally `uri`, `request_context`)")
-    return _OPTIONAL_PARAMETERS.intersection(parameters)
+        also = " and ".join(f"`{name}`" for name in sorted(optional))
+        raise ValueError(f"{what}: the handler must take {wanted} (and optionally {also})")
+    return optional.intersection(parameters)
 
 
 def _icons(icons: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
