@@ -1,0 +1,126 @@
+"""The wire answers a 0.3.0 client relies on: the same status, code and text as pymcp-kit 0.3.0.
+
+`EXPECTED` is what 0.3.0 answers; the `compat` test checks that against 0.3.0 itself (same app, same
+requests), so the table cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from oracle.compat030 import COMPAT_PYTHON
+from support.server import serve
+
+from .kit030_process import serve_030
+
+ACCEPT = "application/json, text/event-stream"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+
+
+def _answer(response: httpx.Response) -> tuple[int, Any]:
+    """(status, the JSON-RPC error as code and message, or the result)."""
+    if not response.content:
+        return response.status_code, None
+    body = response.json()
+    if "error" in body:
+        return response.status_code, (body["error"]["code"], body["error"]["message"])
+    return response.status_code, body["result"]
+
+
+def _exchanges(base_url: str) -> dict[str, tuple[int, Any]]:
+    url = f"{base_url}/mcp"
+    with httpx.Client(headers={"accept": ACCEPT, "content-type": "application/json"}, timeout=10) as http:
+
+        def post(message: dict[str, Any], **headers: str) -> tuple[int, Any]:
+            return _answer(http.post(url, json=message, headers=headers))
+
+        def call(method: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
+            message: dict[str, Any] = {"jsonrpc": "2.0", "id": 2, "method": method}
+            if params is not None:
+                message["params"] = params
+            return post(message, **{"mcp-session-id": session})
+
+        ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+        answers = {
+            "no session header": post(ping),
+            "unknown session": post(ping, **{"mcp-session-id": "0" * 32}),
+            "accept q=0": post(ping, accept="application/json, text/event-stream;q=0"),
+            "delete unknown session": _answer(http.delete(url, headers={"mcp-session-id": "0" * 32})),
+        }
+        session = http.post(url, json=INITIALIZE).headers["mcp-session-id"]
+        answers["before initialized"] = call("tools/list")
+        answers["ping before initialized"] = call("ping")
+        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        answers["initialized"] = post(initialized, **{"mcp-session-id": session})
+        answers["initialize again"] = call("initialize", INITIALIZE["params"])
+        answers["_meta not an object"] = call("ping", {"_meta": [1]})
+        answers["tool"] = call("tools/call", {"name": "test_simple_text", "arguments": {}})
+        answers["template"] = call("resources/read", {"uri": "test://template/7/data"})
+        answers["prompt"] = call("prompts/get", {"name": "test_simple_prompt"})
+        answers["unknown method"] = call("no/such")
+    return answers
+
+
+SIMPLE_TEXT = "This is a simple text response for testing."
+EXPECTED: dict[str, tuple[int, Any]] = {
+    "no session header": (400, (-32602, "MCP-Session-Id header required")),
+    "unknown session": (404, (-32001, "Session not found")),
+    "accept q=0": (406, (-32602, "Accept header must include application/json and text/event-stream")),
+    "delete unknown session": (404, (-32001, "Session not found")),
+    "before initialized": (200, (-32600, "server not initialized.")),
+    "ping before initialized": (200, {}),
+    "initialized": (202, None),
+    "initialize again": (200, (-32600, "server already initialized.")),
+    "_meta not an object": (200, (-32602, "params._meta must be an object")),
+    "tool": (200, {"content": [{"type": "text", "text": SIMPLE_TEXT}]}),
+    "template": (
+        200,
+        {
+            "contents": [
+                {
+                    "uri": "test://template/7/data",
+                    "mimeType": "application/json",
+                    "text": '{"id": "7", "templateTest": true, "data": "Data for ID: 7"}',
+                }
+            ]
+        },
+    ),
+    "prompt": (
+        200,
+        {
+            "description": "A prompt without arguments.",
+            "messages": [
+                {"role": "user", "content": {"type": "text", "text": "This is a simple prompt for testing."}}
+            ],
+        },
+    ),
+}
+# Deliberate differences (docs/migration.md): our texts follow the style guide where 0.3.0's were not
+# relied on by clients.
+OURS_ONLY = {"unknown method": (200, (-32601, "method not found: `no/such`"))}
+THEIRS_ONLY = {"unknown method": (200, (-32601, "Method not found: no/such"))}
+
+
+def test_our_wire_answers_are_030s(kit030_app: Any) -> None:
+    with serve(kit030_app) as url:
+        assert _exchanges(url) == {**EXPECTED, **OURS_ONLY}
+
+
+@pytest.mark.compat
+def test_the_table_is_what_030_answers() -> None:
+    if not COMPAT_PYTHON.exists():
+        pytest.skip(f"pymcp-kit 0.3.0 is not installed at {COMPAT_PYTHON}")
+    with serve_030("kit030_server:app") as url:
+        assert _exchanges(url) == {**EXPECTED, **THEIRS_ONLY}
