@@ -84,6 +84,7 @@ EXPECTED: dict[str, tuple[int, Any]] = {
     "initialized": (202, None),
     "initialize again": (200, (-32600, "server already initialized.")),
     "_meta not an object": (200, (-32602, "params._meta must be an object")),
+    "unknown method": (200, (-32601, "Method not found: no/such")),
     "tool": (200, {"content": [{"type": "text", "text": SIMPLE_TEXT}]}),
     "template": (
         200,
@@ -107,15 +108,11 @@ EXPECTED: dict[str, tuple[int, Any]] = {
         },
     ),
 }
-# Deliberate differences (docs/migration.md): our texts follow the style guide where 0.3.0's were not
-# relied on by clients.
-OURS_ONLY = {"unknown method": (200, (-32601, "method not found: `no/such`"))}
-THEIRS_ONLY = {"unknown method": (200, (-32601, "Method not found: no/such"))}
 
 
 def test_our_wire_answers_are_030s(kit030_app: Any) -> None:
     with serve(kit030_app) as url:
-        assert _exchanges(url) == {**EXPECTED, **OURS_ONLY}
+        assert _exchanges(url) == EXPECTED
 
 
 @pytest.mark.compat
@@ -123,4 +120,4 @@ def test_the_table_is_what_030_answers() -> None:
     if not COMPAT_PYTHON.exists():
         pytest.skip(f"pymcp-kit 0.3.0 is not installed at {COMPAT_PYTHON}")
     with serve_030("kit030_server:app") as url:
-        assert _exchanges(url) == {**EXPECTED, **THEIRS_ONLY}
+        assert _exchanges(url) == EXPECTED

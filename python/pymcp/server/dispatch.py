@@ -250,7 +250,7 @@ class Dispatcher:
                 raise MCPError(ErrorCode.INVALID_REQUEST, "server already initialized.")
             handler = self.table.get(method)
             if handler is None:
-                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
+                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"Method not found: {method}")
             if session.state is not SessionState.READY and method not in _BEFORE_READY:
                 raise MCPError(ErrorCode.INVALID_REQUEST, "server not initialized.")
             if self.gate is not None:
@@ -306,7 +306,7 @@ class Dispatcher:
                 client.require(TASKS_REQUIRED)
             handler = self.stateless_table.get(method)
             if handler is None:
-                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
+                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"Method not found: {method}")
             if self.gate is not None:
                 self._authorize_stateless(principal, method, request.params)
             params = self._params(request.params)

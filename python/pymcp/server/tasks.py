@@ -119,7 +119,7 @@ class TaskMethods:
 
     def _check_session(self, call: Call) -> None:
         if call.session.protocol_version not in TASK_VERSIONS:
-            raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{call.method}`")
+            raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"Method not found: {call.method}")
 
     async def call_tool(self, call: Call, tool: ToolDefinition, arguments: dict[str, Any]) -> dict[str, Any]:
         """Start the tool as a task and answer at once with `CreateTaskResult`."""
