@@ -15,9 +15,11 @@ RootsChanged = Callable[[Any, str | None], Any]
 _callbacks: list[RootsChanged] = []
 
 
-def on_roots_changed(callback: RootsChanged) -> None:
-    """Call `callback(app, session_id)` (sync or async) whenever a client says its roots changed."""
+def on_roots_changed(callback: RootsChanged) -> Callable[[], None]:
+    """Call `callback(app, session_id)` (sync or async) whenever a client says its roots changed;
+    returns a function that removes it (0.3.0 returned nothing)."""
     _callbacks.append(callback)
+    return lambda: _callbacks.remove(callback)
 
 
 async def roots_changed(app: Any, session_id: str | None) -> None:
