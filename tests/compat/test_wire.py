@@ -69,6 +69,7 @@ def _exchanges(base_url: str) -> dict[str, tuple[int, Any]]:
         answers["tool"] = call("tools/call", {"name": "test_simple_text", "arguments": {}})
         answers["template"] = call("resources/read", {"uri": "test://template/7/data"})
         answers["prompt"] = call("prompts/get", {"name": "test_simple_prompt"})
+        answers["variable named uri"] = call("resources/read", {"uri": "note://abc"})
         answers["unknown method"] = call("no/such")
     return answers
 
@@ -97,6 +98,10 @@ EXPECTED: dict[str, tuple[int, Any]] = {
                 }
             ]
         },
+    ),
+    "variable named uri": (
+        200,
+        {"contents": [{"uri": "note://abc", "mimeType": "text/plain", "text": "note abc"}]},
     ),
     "prompt": (
         200,

@@ -224,6 +224,12 @@ def template_data(id: str):
     return f'{{"id": "{id}", "templateTest": true, "data": "Data for ID: {id}"}}'
 
 
+@resource_registry.register_template(uri_template="note://{uri}", name="note")
+def note(uri: str):
+    """A note; its variable is named like the optional `uri` parameter."""
+    return f"note {uri}"
+
+
 @prompt_registry.register
 def test_simple_prompt():
     """A prompt without arguments."""
