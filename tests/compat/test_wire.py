@@ -39,7 +39,7 @@ def _answer(response: httpx.Response) -> tuple[int, Any]:
     return response.status_code, body["result"]
 
 
-def _exchanges(base_url: str) -> dict[str, tuple[int, Any]]:
+def _exchanges(base_url: str) -> dict[str, tuple[Any, ...]]:
     url = f"{base_url}/mcp"
     with httpx.Client(headers={"accept": ACCEPT, "content-type": "application/json"}, timeout=10) as http:
 
@@ -53,7 +53,7 @@ def _exchanges(base_url: str) -> dict[str, tuple[int, Any]]:
             return post(message, **{"mcp-session-id": session})
 
         ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
-        answers = {
+        answers: dict[str, tuple[Any, ...]] = {
             "no session header": post(ping),
             "unknown session": post(ping, **{"mcp-session-id": "0" * 32}),
             "accept q=0": post(ping, accept="application/json, text/event-stream;q=0"),
@@ -71,11 +71,17 @@ def _exchanges(base_url: str) -> dict[str, tuple[int, Any]]:
         answers["prompt"] = call("prompts/get", {"name": "test_simple_prompt"})
         answers["variable named uri"] = call("resources/read", {"uri": "note://abc"})
         answers["unknown method"] = call("no/such")
+        # A task-augmented call of a tool that uses `task_context` and `cancel_token`.
+        _, created = call(
+            "tools/call", {"name": "count_slowly", "arguments": {"steps": 3}, "task": {"ttl": 60000}}
+        )
+        status, result = call("tasks/result", {"taskId": created["task"]["taskId"]})
+        answers["task"] = (created["task"]["status"], status, result["content"])
     return answers
 
 
 SIMPLE_TEXT = "This is a simple text response for testing."
-EXPECTED: dict[str, tuple[int, Any]] = {
+EXPECTED: dict[str, tuple[Any, ...]] = {
     "no session header": (400, (-32602, "MCP-Session-Id header required")),
     "unknown session": (404, (-32001, "Session not found")),
     "accept q=0": (406, (-32602, "Accept header must include application/json and text/event-stream")),
@@ -87,6 +93,7 @@ EXPECTED: dict[str, tuple[int, Any]] = {
     "_meta not an object": (200, (-32602, "params._meta must be an object")),
     "unknown method": (200, (-32601, "Method not found: no/such")),
     "tool": (200, {"content": [{"type": "text", "text": SIMPLE_TEXT}]}),
+    "task": ("working", 200, [{"type": "text", "text": "counted to 3"}]),
     "template": (
         200,
         {
