@@ -39,7 +39,9 @@ def test_every_030_name_imports_from_the_same_module() -> None:
         if not hasattr(importlib.import_module(module), name)
     ]
     assert missing == []
-    assert sum(map(len, NAMES.values())) == 184
+    # The modules the issue lists hold 184 names; `pymcp.runtime` and `.context` are extra.
+    extra = ("pymcp.runtime", "pymcp.runtime.context")
+    assert sum(len(names) for module, names in NAMES.items() if module not in extra) == 184
 
 
 @pytest.mark.compat
