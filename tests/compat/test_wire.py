@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from oracle.compat030 import COMPAT_PYTHON
@@ -71,6 +72,7 @@ def _exchanges(base_url: str) -> dict[str, tuple[Any, ...]]:
         answers["prompt"] = call("prompts/get", {"name": "test_simple_prompt"})
         answers["variable named uri"] = call("resources/read", {"uri": "note://abc"})
         answers["unknown method"] = call("no/such")
+        answers.update(_texts_that_differ(http, url, session))
         # A task-augmented call of a tool that uses `task_context` and `cancel_token`.
         _, created = call(
             "tools/call", {"name": "count_slowly", "arguments": {"steps": 3}, "task": {"ttl": 60000}}
@@ -78,6 +80,40 @@ def _exchanges(base_url: str) -> dict[str, tuple[Any, ...]]:
         status, result = call("tasks/result", {"taskId": created["task"]["taskId"]})
         answers["task"] = (created["task"]["status"], status, result["content"])
     return answers
+
+
+def _texts_that_differ(http: httpx.Client, url: str, session: str) -> dict[str, tuple[Any, ...]]:
+    headers = {"mcp-session-id": session}
+
+    def call(method: str, params: dict[str, Any]) -> tuple[int, Any]:
+        message = {"jsonrpc": "2.0", "id": 3, "method": method, "params": params}
+        return _answer(http.post(url, json=message, headers=headers))
+
+    def raw(body: Any) -> tuple[int, Any]:
+        content = body if isinstance(body, bytes) else orjson.dumps(body)
+        return _answer(http.post(url, content=content, headers=headers))
+
+    return {
+        "unknown tool": call("tools/call", {"name": "nope"}),
+        "unknown prompt": call("prompts/get", {"name": "nope"}),
+        "missing prompt argument": call(
+            "prompts/get", {"name": "test_prompt_with_arguments", "arguments": {"arg1": "x"}}
+        ),
+        "unknown resource": call("resources/read", {"uri": "test://nope"}),
+        "subscribe to an unknown resource": call("resources/subscribe", {"uri": "test://nope"}),
+        "unknown task": call("tasks/get", {"taskId": "nope"}),
+        "no task id": call("tasks/get", {}),
+        "bad task cursor": call("tasks/list", {"cursor": "abc"}),
+        "bad task ttl": call(
+            "tools/call", {"name": "count_slowly", "arguments": {"steps": 1}, "task": {"ttl": "x"}}
+        ),
+        "unknown log level": call("logging/setLevel", {"level": "loud"}),
+        "malformed JSON": raw(b"{"),
+        "empty batch": raw(b"[]"),
+        "jsonrpc 1.0": raw({"jsonrpc": "1.0", "id": 1, "method": "ping"}),
+        "null id": raw({"jsonrpc": "2.0", "id": None, "method": "ping"}),
+        "scalar params": raw({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": 3}),
+    }
 
 
 SIMPLE_TEXT = "This is a simple text response for testing."
@@ -122,9 +158,48 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
 }
 
 
-def test_our_wire_answers_are_030s(kit030_app: Any) -> None:
+# Deliberate differences (docs/migration.md, "Other error texts"): the code is the same unless noted,
+# the text names the offending input; unknown tools are -32602 (tools page), and a message that is not
+# valid JSON-RPC is refused with 400 (transport page: a POST the server cannot accept).
+OURS: dict[str, tuple[Any, ...]] = {
+    "unknown tool": (200, (-32602, "unknown tool `nope`")),
+    "unknown prompt": (200, (-32602, "unknown prompt `nope`")),
+    "missing prompt argument": (200, (-32602, "missing required argument(s): `arg2`")),
+    "unknown resource": (200, (-32002, "resource not found: `test://nope`")),
+    "subscribe to an unknown resource": (200, (-32002, "resource not found: `test://nope`")),
+    "unknown task": (200, (-32602, "task not found")),
+    "no task id": (200, (-32602, "`taskId` must be a string")),
+    "bad task cursor": (200, (-32602, "invalid cursor")),
+    "bad task ttl": (200, (-32602, "task `ttl` must be a non-negative integer of milliseconds, got `'x'`")),
+    "unknown log level": (200, (-32602, "unknown log level `loud`")),
+    "malformed JSON": (400, (-32700, "body is not valid JSON: unexpected end of data at line 1 column 2")),
+    "empty batch": (400, (-32600, "a batch must not be empty")),
+    "jsonrpc 1.0": (400, (-32600, '`jsonrpc` must be "2.0"')),
+    "null id": (400, (-32600, "`id` must be a string or an integer")),
+    "scalar params": (400, (-32600, "`params` must be an object or an array")),
+}
+THEIRS: dict[str, tuple[Any, ...]] = {
+    "unknown tool": (200, (-32601, "No such tool 'nope'")),
+    "unknown prompt": (200, (-32602, "Invalid params: unknown prompt 'nope'")),
+    "missing prompt argument": (200, (-32602, "Missing required argument(s): arg2")),
+    "unknown resource": (200, (-32002, "Resource not found: test://nope")),
+    "subscribe to an unknown resource": (200, (-32002, "Unknown resources: test://nope")),
+    "unknown task": (200, (-32602, "Failed to retrieve task: Task not found")),
+    "no task id": (200, (-32602, "Invalid params: missing taskId")),
+    "bad task cursor": (200, (-32602, "Invalid params: invalid cursor")),
+    "bad task ttl": (200, (-32602, "Invalid params: ttl must be a number")),
+    "unknown log level": (200, (-32602, "Invalid params: unknown log level 'loud'")),
+    "malformed JSON": (400, (-32700, "Parse error")),
+    "empty batch": (400, (-32600, "Batch JSON-RPC requests are not supported")),
+    "jsonrpc 1.0": (200, (-32600, "Invalid JSON-RPC request")),
+    "null id": (200, (-32600, "Request id must not be null")),
+    "scalar params": (200, (-32600, "Params must be an object or array")),
+}
+
+
+def test_our_answers_are_030s_except_the_listed_texts(kit030_app: Any) -> None:
     with serve(kit030_app) as url:
-        assert _exchanges(url) == EXPECTED
+        assert _exchanges(url) == {**EXPECTED, **OURS}
 
 
 @pytest.mark.compat
@@ -132,4 +207,4 @@ def test_the_table_is_what_030_answers() -> None:
     if not COMPAT_PYTHON.exists():
         pytest.skip(f"pymcp-kit 0.3.0 is not installed at {COMPAT_PYTHON}")
     with serve_030("kit030_server:app") as url:
-        assert _exchanges(url) == EXPECTED
+        assert _exchanges(url) == {**EXPECTED, **THEIRS}
