@@ -40,6 +40,15 @@ def _app() -> Any:
         return "asked"
 
     @tools.register
+    async def notify(request_context: Any) -> str:
+        session = get_session_manager(request_context.app).get_session(request_context.session_id)
+        # Sent only when the client has its GET stream open (as in 0.3.0): this client opens one.
+        message = {"method": "notifications/message", "params": {"level": "info", "data": "hi"}}
+        sent = await send_notification(session, message)
+        found = session is not None and session.session_id == request_context.session_id
+        return f"{found} {type(sent).__name__}"
+
+    @tools.register
     async def ask_for_task(request_context: Any) -> str:
         rpc_id, response = await request_elicitation(
             request_context.app,
@@ -73,6 +82,8 @@ async def test_roots_callback_refusal_and_related_task() -> None:
             assert (await client.call_tool("roots", {})).content[0].text == "file:///work"  # type: ignore[union-attr]
             refusal = (await client.call_tool("refused", {})).content[0].text  # type: ignore[union-attr]
             assert refusal == "Client does not support sampling capability"
+            notified = (await client.call_tool("notify", {})).content[0].text  # type: ignore[union-attr]
+            assert notified == "True bool"
             answer = (await client.call_tool("ask_for_task", {})).content[0].text  # type: ignore[union-attr]
             assert answer == "True decline"
             await client.send_roots_list_changed()
@@ -117,4 +128,9 @@ async def test_stdio_transport_serves_the_app() -> None:
     await StdioTransport(input_stream=source, output_stream=output).run(app)
     answers = [json.loads(line) for line in output.getvalue().splitlines()]
     assert answers[0]["result"]["serverInfo"]["name"] == "pymcp-kit"
-    assert [tool["name"] for tool in answers[1]["result"]["tools"]] == ["roots", "refused", "ask_for_task"]
+    assert [tool["name"] for tool in answers[1]["result"]["tools"]] == [
+        "roots",
+        "refused",
+        "notify",
+        "ask_for_task",
+    ]
