@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pymcp._compat import dispatcher_of
@@ -38,7 +39,7 @@ ServerExperimentalCapability = unsupported("pymcp.capabilities.ServerExperimenta
 class ClientCapabilities:
     """The capabilities a client declared at `initialize` (0.3.0 class and methods)."""
 
-    def __init__(self, capabilities: dict[str, Any] | None = None) -> None:
+    def __init__(self, capabilities: Mapping[str, Any] | None = None) -> None:
         self.capabilities = dict(capabilities or {})
 
     def _section(self, name: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pymcp.session.notifications import send_log_message
 from pymcp.session.roots import request_roots_list
 from pymcp.session.sampling import request_sampling
 from pymcp.transport import StdioTransport
+from server.mcp_client import initialize_message
 from support.server import serve
 
 
@@ -110,16 +111,7 @@ async def test_outside_a_request() -> None:
 async def test_stdio_transport_serves_the_app() -> None:
     app = _app()
     lines = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
+        initialize_message(),
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
     ]

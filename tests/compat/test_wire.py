@@ -13,21 +13,12 @@ import orjson
 import pytest
 
 from oracle.compat030 import COMPAT_PYTHON
+from server.mcp_client import ACCEPT, initialize_message
 from support.server import serve
 
 from .kit030_process import serve_030
 
-ACCEPT = "application/json, text/event-stream"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
+INITIALIZE = initialize_message()
 
 
 def _answer(response: httpx.Response) -> tuple[int, Any]:

@@ -14,6 +14,7 @@ from uuid import uuid4
 
 from pymcp._compat import context_for
 from pymcp._unsupported import unsupported
+from pymcp.capabilities import ClientCapabilities
 from pymcp.server.session import Session, SessionManager, SessionState
 from pymcp.session.notifications import (
     attach_prompt_list_changed_notifications,
@@ -82,15 +83,6 @@ def response_object(rpc_id: str, response: Any) -> JSONObject:
     return answer
 
 
-def _supports_elicitation(capabilities: Any, mode: str) -> bool:
-    elicitation = capabilities.get("elicitation")
-    if elicitation is None:
-        return False
-    if not isinstance(elicitation, dict) or not elicitation:
-        return mode == "form"  # an empty object is form-only (spec backwards compatibility)
-    return mode in elicitation
-
-
 async def request_elicitation(
     app: Any,
     session_id: str,
@@ -108,7 +100,7 @@ async def request_elicitation(
     requested = params.get("mode")
     mode = requested if isinstance(requested, str) and requested else "form"
     params["mode"] = mode
-    if not _supports_elicitation(context.client_capabilities, mode):
+    if not ClientCapabilities(context.client_capabilities).supports_elicitation(mode):
         raise ValueError(f"Client does not support elicitation mode '{mode}'")
     if mode == "url":
         if not params.get("url"):

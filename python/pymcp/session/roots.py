@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pymcp._compat import context_for
+from pymcp.capabilities import ClientCapabilities
 from pymcp.session import effective_timeout
 
 __all__ = ["request_roots_list"]
@@ -15,7 +16,7 @@ async def request_roots_list(
 ) -> list[dict[str, Any]]:
     """Send `roots/list` and return the client's roots (empty when it answered anything else)."""
     context = context_for(app, session_id)
-    if "roots" not in context.client_capabilities:
+    if not ClientCapabilities(context.client_capabilities).supports_roots():
         raise ValueError("Client does not support roots capability")
     _, response = await context.exchange(
         "roots/list", None, timeout_seconds=effective_timeout(timeout_seconds, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pymcp._compat import context_for
+from pymcp.capabilities import ClientCapabilities
 from pymcp.session import effective_timeout
 
 __all__ = ["request_sampling"]
@@ -17,10 +18,10 @@ async def request_sampling(
     raises `RuntimeError("Sampling error [code]: message")`; the timeout defaults to
     `MCP_SAMPLING_TIMEOUT_SECONDS`, unset: none, and raises `TimeoutError`)."""
     context = context_for(app, session_id)
-    sampling = context.client_capabilities.get("sampling")
-    if sampling is None:
+    client = ClientCapabilities(context.client_capabilities)
+    if not client.supports_sampling():
         raise ValueError("Client does not support sampling capability")
-    if params.get("tools") and not (isinstance(sampling, dict) and "tools" in sampling):
+    if params.get("tools") and not client.supports_sampling_tools():
         raise ValueError("Client does not support tool use in sampling")
     _, response = await context.exchange(
         "sampling/createMessage",
