@@ -54,14 +54,16 @@ def test_the_checked_in_list_is_030s() -> None:
 
 def test_an_030_internal_says_what_to_use_instead() -> None:
     from pymcp.session import EventLog
-    from pymcp.tasks import TaskManager, get_task_manager
+    from pymcp.tasks import CancellationManager, get_cancellation_manager, get_task_manager
 
-    with pytest.raises(NotImplementedError, match="no equivalent here: the app's `TaskEngine`"):
-        TaskManager()
-    with pytest.raises(NotImplementedError, match="task_context"):
-        get_task_manager(object())
+    with pytest.raises(NotImplementedError, match="no equivalent here: cancellation is per request"):
+        CancellationManager()
+    with pytest.raises(NotImplementedError, match="cancel_token"):
+        get_cancellation_manager(object())
     with pytest.raises(NotImplementedError, match="sse_history_limit"):
         EventLog()
+    with pytest.raises(LookupError, match="no task engine"):
+        get_task_manager(object())
 
 
 def test_wire_models_load_with_pydantic() -> None:

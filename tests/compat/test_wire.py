@@ -69,7 +69,9 @@ def _exchanges(base_url: str) -> dict[str, tuple[Any, ...]]:
             "tools/call", {"name": "count_slowly", "arguments": {"steps": 3}, "task": {"ttl": 60000}}
         )
         status, result = call("tasks/result", {"taskId": created["task"]["taskId"]})
-        answers["task"] = (created["task"]["status"], status, result["content"])
+        task_id = created["task"]["taskId"]
+        seen = call("tools/call", {"name": "task_status", "arguments": {"task_id": task_id}})
+        answers["task"] = (created["task"]["status"], status, result["content"], seen)
     return answers
 
 
@@ -120,7 +122,12 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
     "_meta not an object": (200, (-32602, "params._meta must be an object")),
     "unknown method": (200, (-32601, "Method not found: no/such")),
     "tool": (200, {"content": [{"type": "text", "text": SIMPLE_TEXT}]}),
-    "task": ("working", 200, [{"type": "text", "text": "counted to 3"}]),
+    "task": (
+        "working",
+        200,
+        [{"type": "text", "text": "counted to 3"}],
+        (200, {"content": [{"type": "text", "text": "completed True"}]}),
+    ),
     "template": (
         200,
         {

@@ -69,10 +69,11 @@ class _Inbox:
 if TYPE_CHECKING:
     from pymcp.protocol.draft.envelope import StatelessRequest
     from pymcp.registry.tools import ToolDefinition
+    from pymcp.security.principal import Principal
     from pymcp.server.dispatch import Call, Dispatcher, Handler
     from pymcp.tasks.engine import TaskEngine, TaskHandle
 
-__all__ = ["RELATED_TASK", "TASK_VERSIONS", "TaskMethods"]
+__all__ = ["RELATED_TASK", "TASK_VERSIONS", "TaskMethods", "task_owner"]
 
 RELATED_TASK = "io.modelcontextprotocol/related-task"
 TASK_VERSIONS = frozenset(("2025-11-25",))
@@ -80,9 +81,13 @@ TASK_VERSIONS = frozenset(("2025-11-25",))
 _OPEN_OWNER = "anonymous:stateless"
 
 
-def _owner(call: Call) -> str:
+def task_owner(principal: Principal | None, session_id: str | None) -> str:
     """Tasks belong to the caller's stable identity, or to the session for anonymous callers."""
-    return principal_identity(call.principal) or f"session:{call.session.id}"
+    return principal_identity(principal) or f"session:{session_id}"
+
+
+def _owner(call: Call) -> str:
+    return task_owner(call.principal, call.session.id)
 
 
 def _task_id(call: Call) -> str:

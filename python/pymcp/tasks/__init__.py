@@ -1,7 +1,7 @@
 """Tasks (MCP 2025-11-25) and what tool code uses: `TaskHandle` (`task_context`), `CancellationToken`.
 
-The 0.3.0 names are here too: the helpers tool code calls work; the 0.3.0 task manager's internals are
-replaced by the app's `TaskEngine` and say so when used.
+The 0.3.0 names are here too: the helpers tool code calls work, `get_task_manager(app)` is a view of the
+app's `TaskEngine`; the 0.3.0 cancellation and progress internals say what to use instead.
 """
 
 from __future__ import annotations
@@ -36,10 +36,6 @@ __all__ = [
     "get_task_manager",
 ]
 
-_ENGINE = "the app's `TaskEngine` (`app.state.task_engine`) runs tasks; tools receive `task_context`"
-TaskManager = unsupported("pymcp.tasks.TaskManager", _ENGINE)
-TaskRecord = unsupported("pymcp.tasks.TaskRecord", "`tasks/get` answers the MCP `Task` object (a dict)")
-get_task_manager = unsupported_function("pymcp.tasks.get_task_manager", _ENGINE)
 _CANCEL = (
     "cancellation is per request: take a `cancel_token` parameter, or use `request_context.cancel_token`"
 )
@@ -49,6 +45,15 @@ ProgressTracker = unsupported(
     "pymcp.tasks.ProgressTracker",
     "report progress with `request_context.report_progress` or `task_context.send_progress`",
 )
+
+
+def __getattr__(name: str) -> Any:
+    # The 0.3.0 task manager view reads the server's task ownership (imported on use: no cycle).
+    if name in ("TaskManager", "TaskRecord", "get_task_manager"):
+        import pymcp._task_manager
+
+        return getattr(pymcp._task_manager, name)
+    raise AttributeError(f"module `pymcp.tasks` has no attribute `{name}`")
 
 
 def build_progress_notification(

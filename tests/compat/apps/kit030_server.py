@@ -22,6 +22,7 @@ from pymcp.middleware import MiddlewareConfig
 from pymcp.session import request_elicitation
 from pymcp.session.notifications import send_log_message
 from pymcp.session.sampling import request_sampling
+from pymcp.tasks import get_task_manager
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 WAV = "UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQAAAAA="
@@ -194,6 +195,16 @@ async def count_slowly(steps: int, task_context=None, cancel_token=None):
     if task_context is not None:
         await task_context.finish_progress("done")
     return f"counted to {steps}"
+
+
+@tool_registry.register
+async def task_status(task_id: str, request_context):
+    """The status of one of the caller's tasks, read through 0.3.0's task manager."""
+    manager = get_task_manager(request_context.app)
+    user = request_context.session_context.user
+    record = await manager.get_task(task_id, request_context.session_id, principal=user)
+    listed, _, _ = await manager.list_tasks(request_context.session_id, None, principal=user)
+    return f"{record.to_wire()['status']} {[task.task_id for task in listed] == [task_id]}"
 
 
 @resource_registry.register(uri="test://static-text", name="static-text", mime_type="text/plain")
