@@ -16,6 +16,7 @@ __all__ = [
     "MCP_ENTERPRISE_MANAGED_AUTHORIZATION",
     "MCP_OAUTH_CLIENT_CREDENTIALS",
     "PACKAGE_VERSION",
+    "SUPPORTED_PROTOCOL_VERSIONS",
     "CapabilitySettings",
     "MiddlewareConfig",
     "ServerSettings",
@@ -23,6 +24,8 @@ __all__ = [
 
 PACKAGE_VERSION: str = _core.__version__  # one source: the Cargo workspace version, in PEP 440 form
 DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
+# The revisions `initialize` can negotiate, newest first (0.3.0 name).
+SUPPORTED_PROTOCOL_VERSIONS = STABLE_VERSIONS
 
 
 MCP_APPS_UI = "io.modelcontextprotocol/ui"

@@ -12,7 +12,9 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,14 +67,15 @@ def _problems(output: Path) -> tuple[dict[str, int], list[str]]:
 
 
 def _run(
-    conformance: Path, selection: tuple[str, str], output: Path
+    conformance: Path, selection: tuple[str, str], output: Path, build: Callable[[], Any] = build_app
 ) -> tuple[subprocess.CompletedProcess[str], list[str], SchemaCheckedApp]:
-    """Run one suite selection against a fresh fixture; the run, its problems, the schema checker."""
+    """Run one suite selection against a fresh app from `build` (the fixture by default); the run, its
+    problems, the schema checker."""
     if not conformance.exists() or not (NODE_BIN / "node").exists():
         pytest.fail(f"the conformance suite is not installed under {TOOLS} (run `make node-tools`)")
     env = {**os.environ, "PATH": f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     listed = _listed_scenarios(conformance, selection, env)
-    checked_app = SchemaCheckedApp(build_app())
+    checked_app = SchemaCheckedApp(build())
     with serve(checked_app) as base_url:
         run = subprocess.run(
             [str(conformance), "server", "--url", f"{base_url}/mcp", *selection, "-o", str(output)],

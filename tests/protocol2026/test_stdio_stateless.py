@@ -112,6 +112,6 @@ def test_the_mode_decides_who_serves_a_request_with_meta(mode: str) -> None:
     reply = serve_stdio([stateless(1, "tools/list")], mode)[1]
     if mode == "stable":
         # Stable mode knows no per-request versions: it is a session request without a session.
-        assert reply["error"] == {"code": -32600, "message": "the session is not initialized yet"}
+        assert reply["error"] == {"code": -32600, "message": "server not initialized."}
     else:
         assert reply["result"]["resultType"] == "complete"

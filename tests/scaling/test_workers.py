@@ -70,7 +70,7 @@ def test_the_handshake_can_finish_on_another_worker(pair: tuple[Worker, Worker])
         early.start()
         with b.join(on_a) as on_b, b.join(early) as early_on_b:
             # Not initialized yet, wherever the request lands.
-            assert early_on_b.error("tools/list")["message"] == "the session is not initialized yet"
+            assert early_on_b.error("tools/list")["message"] == "server not initialized."
             assert on_b.notify("notifications/initialized").status_code == 202
             assert on_b.result("tools/list")["tools"]
         assert on_a.result("tools/list")["tools"]

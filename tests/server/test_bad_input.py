@@ -81,20 +81,37 @@ def test_wrong_content_type(mcp: McpClient) -> None:
 
 
 def test_bad_accept(mcp: McpClient) -> None:
-    expect(mcp.post(orjson.dumps(PING), accept="text/html"), 406, -32600)
+    refused = mcp.post(orjson.dumps(PING), accept="text/html")
+    expect(refused, 406, -32602)  # 0.3.0's code and text
+    assert refused.json()["error"]["message"] == (
+        "Accept header must include application/json and text/event-stream"
+    )
+    # RFC 9110: `q=0` refuses a media type (as in 0.3.0)
+    expect(mcp.post(orjson.dumps(PING), accept="application/json, text/event-stream;q=0"), 406, -32602)
+    expect(mcp.post(orjson.dumps(PING), accept="application/json, */*;q=0"), 406, -32602)
+    assert mcp.post(orjson.dumps(PING), accept="application/json, text/event-stream;q=0.1").status_code == 200
     response = mcp.http.get(mcp.url, headers=mcp.headers(accept="application/json"))
     expect(response, 406, -32600)
 
 
 def test_missing_session(small_limit_url: str) -> None:
     with McpClient(small_limit_url) as fresh:
-        expect(fresh.post(PING), 400, -32600)
+        missing = fresh.post(PING)
+        expect(missing, 400, -32602)
+        assert missing.json()["error"]["message"] == "MCP-Session-Id header required"
         assert fresh.http.get(fresh.url, headers=fresh.headers(accept="text/event-stream")).status_code == 400
         assert fresh.http.delete(fresh.url, headers=fresh.headers()).status_code == 400
 
 
+def test_meta_must_be_an_object(mcp: McpClient) -> None:
+    body = mcp.post({"jsonrpc": "2.0", "id": 7, "method": "ping", "params": {"_meta": [1]}}).json()
+    assert body["error"] == {"code": -32602, "message": "params._meta must be an object"}
+
+
 def test_unknown_session(mcp: McpClient) -> None:
-    expect(mcp.post(PING, **{"mcp-session-id": "0" * 32}), 404, -32001)
+    unknown = mcp.post(PING, **{"mcp-session-id": "0" * 32})
+    expect(unknown, 404, -32001)
+    assert unknown.json()["error"]["message"] == "Session not found"
 
 
 def test_bad_protocol_header(mcp: McpClient) -> None:

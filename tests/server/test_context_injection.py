@@ -98,5 +98,5 @@ def test_current_request_context_outside_a_request_is_a_lookup_error() -> None:
 
 def test_a_resource_handler_with_other_parameters_is_refused_at_registration() -> None:
     registries = get_registry_manager(create_app())
-    with pytest.raises(ValueError, match="optionally `uri`, `request_context`"):
+    with pytest.raises(ValueError, match="optionally `request_context` and `uri`"):
         registries.resources.register(lambda request_context, other: "x", uri="memo://bad")

@@ -16,6 +16,7 @@ from pymcp.registry.resources import (
     ResourceHandler,
     ResourceRegistry,
     ResourceTemplateDefinition,
+    ResourceUpdatedListener,
 )
 from pymcp.registry.tools import (
     AsyncToolFunction,
@@ -35,6 +36,7 @@ __all__ = [
     "ResourceHandler",
     "ResourceRegistry",
     "ResourceTemplateDefinition",
+    "ResourceUpdatedListener",
     "SyncToolFunction",
     "ToolDefinition",
     "ToolExecutionConfig",

@@ -76,6 +76,14 @@ class Registry(Generic[T]):
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    def list_payload(self) -> builtins.list[dict[str, Any]]:
+        """0.3.0 name of `wire_items` (a copy: the cached list stays ours)."""
+        return list(self.wire_items())
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """0.3.0 name of `on_change`."""
+        self.on_change(listener)
+
     def copy(self) -> Any:
         """A registry with the same items and no listeners (what `create_app` gives each app)."""
         other = type(self)()

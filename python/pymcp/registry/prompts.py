@@ -32,6 +32,10 @@ class PromptDefinition:
     """Whether the function takes `request_context`."""
     wire: dict[str, Any] = field(default_factory=dict)
 
+    def to_mcp_payload(self) -> dict[str, Any]:
+        """0.3.0 name of `to_wire`."""
+        return self.to_wire()
+
     def to_wire(self) -> dict[str, Any]:
         """The `Prompt` object of `prompts/list`."""
         if not self.wire:

@@ -16,10 +16,12 @@ __all__ = [
     "ResourceHandler",
     "ResourceRegistry",
     "ResourceTemplateDefinition",
+    "ResourceUpdatedListener",
     "normalize_resource_result",
 ]
 
 ResourceHandler = Callable[..., Any]
+ResourceUpdatedListener = Callable[[str], None]
 F = TypeVar("F", bound=Callable[..., Any])
 _VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -79,6 +81,10 @@ class ResourceDefinition:
     """Which of `uri` and `request_context` the handler takes."""
     wire: dict[str, Any] = field(default_factory=dict)
 
+    def to_mcp_payload(self) -> dict[str, Any]:
+        """0.3.0 name of `to_wire`."""
+        return self.to_wire()
+
     def to_wire(self) -> dict[str, Any]:
         if not self.wire:
             self.wire = _base_wire("uri", self.uri, self)
@@ -108,6 +114,10 @@ class ResourceTemplateDefinition:
     extras: frozenset[str] = frozenset()
     """Which of `uri` and `request_context` the handler takes."""
     wire: dict[str, Any] = field(default_factory=dict)
+
+    def to_mcp_payload(self) -> dict[str, Any]:
+        """0.3.0 name of `to_wire`."""
+        return self.to_wire()
 
     def to_wire(self) -> dict[str, Any]:
         if not self.wire:
@@ -161,11 +171,14 @@ def _compile_template(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
 def _extras(func: Callable[..., Any], expected: Sequence[str], what: str) -> frozenset[str]:
     """Check that the handler takes the `expected` variables; the optional parameters it takes too."""
     parameters = inspect.signature(func).parameters
-    names = [name for name in parameters if name not in _OPTIONAL_PARAMETERS]
+    # A variable may be named like an optional parameter (`note://{uri}`): then it is the variable.
+    optional = _OPTIONAL_PARAMETERS.difference(expected)
+    names = [name for name in parameters if name not in optional]
     if sorted(names) != sorted(expected):
         wanted = ", ".join(f"`{name}`" for name in expected) or "no parameters"
-        raise ValueError(f"{what}: the handler must take {wanted} (and optionally `uri`, `request_context`)")
-    return _OPTIONAL_PARAMETERS.intersection(parameters)
+        also = " and ".join(f"`{name}`" for name in sorted(optional))
+        raise ValueError(f"{what}: the handler must take {wanted} (and optionally {also})")
+    return optional.intersection(parameters)
 
 
 def _icons(icons: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
@@ -291,6 +304,14 @@ class ResourceRegistry(Registry[ResourceDefinition]):
         """Call `listener(uri)` on `notify_updated`; returns a function that removes it."""
         self._updated_listeners.append(listener)
         return lambda: self._updated_listeners.remove(listener)
+
+    def list_template_payload(self) -> list[dict[str, Any]]:
+        """0.3.0: the templates' wire objects."""
+        return self.templates.list_payload()
+
+    def add_update_listener(self, listener: ResourceUpdatedListener) -> None:
+        """0.3.0 name of `on_updated`."""
+        self.on_updated(listener)
 
     def notify_updated(self, uri: str) -> None:
         """Tell subscribed sessions that `uri` changed (`notifications/resources/updated`)."""

@@ -89,6 +89,10 @@ class ToolDefinition:
         """`required`, `optional` or `forbidden` (the default)."""
         return (self.execution or {}).get("taskSupport", "forbidden")
 
+    def to_mcp_payload(self) -> dict[str, Any]:
+        """0.3.0 name of `to_wire`."""
+        return self.to_wire()
+
     def to_wire(self) -> dict[str, Any]:
         """The `Tool` object of `tools/list` (built once)."""
         if not self.wire:

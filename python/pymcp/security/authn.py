@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from pymcp.security.authz import AuthenticationError
+from pymcp.security.authz import AuthenticationError, Authenticator
 from pymcp.security.principal import Principal, frozen_principal
 
 # _HEAVY_IMPORTS: httpx and PyJWT (with cryptography) are imported where they are used. Together they add
@@ -33,7 +33,10 @@ from pymcp.security.principal import Principal, frozen_principal
 __all__ = [
     "DEFAULT_JWT_ALGORITHMS",
     "AllowAnonymousAuthenticator",
+    "AuthenticationError",
+    "Authenticator",
     "JWTAuthenticator",
+    "Principal",
     "TokenIntrospectionAuthenticator",
     "TokenMapAuthenticator",
     "get_bearer_token",

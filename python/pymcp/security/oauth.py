@@ -10,7 +10,16 @@ from urllib.parse import urlsplit, urlunsplit
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
 
-__all__ = ["METADATA_PATH", "METADATA_PATHS", "OAuthProtectedResourceConfig"]
+from pymcp.security.challenge import bearer_challenge
+
+__all__ = [
+    "METADATA_PATH",
+    "METADATA_PATHS",
+    "OAuthProtectedResourceConfig",
+    "build_www_authenticate",
+    "canonical_resource_uri",
+    "protected_resource_metadata_url",
+]
 
 METADATA_PATH = "/.well-known/oauth-protected-resource"
 # The root document and the one for the `/mcp` endpoint (RFC 9728 §3.1 inserts the well-known part before
@@ -108,3 +117,31 @@ class OAuthProtectedResourceConfig:
     def resolved_metadata_url(self, request: HTTPConnection) -> str:
         """The metadata URL for challenges: configured, derived from `resource`, or from the base URL."""
         return self.static_metadata_url() or str(request.base_url).rstrip("/") + METADATA_PATH
+
+
+def canonical_resource_uri(request: HTTPConnection, *, path: str = "/mcp") -> str:
+    """The MCP resource URI of the server `request` reached (its base URL and `path`)."""
+    return str(request.base_url).rstrip("/") + "/" + path.lstrip("/")
+
+
+def protected_resource_metadata_url(request: HTTPConnection, *, path: str | None = None) -> str:
+    """The RFC 9728 metadata URL on the server `request` reached (for the resource at `path`, if given)."""
+    suffix = "/" + path.lstrip("/") if path else ""
+    return str(request.base_url).rstrip("/") + METADATA_PATH + suffix
+
+
+def build_www_authenticate(
+    request: HTTPConnection,
+    *,
+    scopes: Sequence[str] | None = None,
+    error: str | None = None,
+    error_description: str | None = None,
+    metadata_url: str | None = None,
+) -> str:
+    """A `Bearer` challenge pointing at the protected resource metadata (0.3.0 helper)."""
+    return bearer_challenge(
+        resource_metadata=metadata_url or protected_resource_metadata_url(request),
+        error=error,
+        scopes=dict.fromkeys(scopes or ()),
+        error_description=error_description,
+    )

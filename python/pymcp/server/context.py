@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.draft.envelope import missing_capabilities
 from pymcp.protocol.draft.input_required import elicitation
-from pymcp.protocol.jsonrpc import encode_notification, encode_request
+from pymcp.protocol.jsonrpc import Response, encode_notification, encode_request
 from pymcp.tasks.engine import CancellationToken as TaskCancellationToken
 from pymcp.tasks.engine import CancelledError
 
@@ -28,6 +28,7 @@ __all__ = [
     "Emitter",
     "RequestContext",
     "SessionContext",
+    "activate_lazily",
     "current_request_context",
 ]
 
@@ -55,7 +56,9 @@ _CLIENT_CAPABILITY = {
 }
 
 
-_CURRENT: ContextVar[RequestContext | None] = ContextVar("pymcp_request_context", default=None)
+_CURRENT: ContextVar[RequestContext | Callable[[], RequestContext] | None] = ContextVar(
+    "pymcp_request_context", default=None
+)
 
 
 def current_request_context() -> RequestContext:
@@ -64,7 +67,15 @@ def current_request_context() -> RequestContext:
     context = _CURRENT.get()
     if context is None:
         raise LookupError("no MCP request is being served here")
+    if not isinstance(context, RequestContext):
+        context = context()
+        _CURRENT.set(context)
     return context
+
+
+def activate_lazily(factory: Callable[[], RequestContext]) -> None:
+    """Make `factory()` the current context, built only if someone asks (most tools never do)."""
+    _CURRENT.set(factory)
 
 
 class ContinueAsTask(BaseException):
@@ -192,17 +203,23 @@ class RequestContext:
             params["message"] = message
         await self._emit(encode_notification("notifications/progress", params))
 
-    async def log(self, level: str, data: Any, logger: str | None = None) -> None:
-        """Send `notifications/message` when logging is advertised and `level` passes the client's level."""
+    async def log(self, level: str, data: Any, logger: str | None = None) -> bool:
+        """Send `notifications/message` when logging is advertised and `level` passes the client's
+        level; whether it was sent."""
         rank = LOG_LEVELS.get(level)
         if rank is None:
             raise ValueError(f"unknown log level `{level}`")
         if not self._logging_enabled or rank < LOG_LEVELS[self.session.log_level or "info"]:
-            return
+            return False
         params: dict[str, Any] = {"level": level, "data": data}
         if logger is not None:
             params["logger"] = logger
         await self._emit(encode_notification("notifications/message", params))
+        return True
+
+    async def notify(self, method: str, params: Mapping[str, Any] | None) -> None:
+        """Send a notification on this request's stream."""
+        await self._emit(encode_notification(method, params))
 
     async def send_request(
         self, method: str, params: Mapping[str, Any] | None, *, timeout_seconds: float | None = 300.0
@@ -214,29 +231,43 @@ class RequestContext:
         """
         if self._ask_input is not None:
             return await self._ask_one({"method": method, "params": dict(params or {})})
-        capability = _CLIENT_CAPABILITY.get(method)
-        if capability is not None and capability not in self.session.client_capabilities:
-            raise MCPError(
-                ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY, f"the client does not support `{capability}`"
-            )
-        request_id = self.session.next_request_id()
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.session.pending[request_id] = future
         try:
-            await self._emit(encode_request(request_id, method, params))
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
-            async with asyncio.timeout(timeout_seconds):
-                response = await future
+            _, response = await self.exchange(method, params, timeout_seconds=timeout_seconds)
         except TimeoutError:
             raise MCPError(ErrorCode.TIMEOUT, f"the client did not answer `{method}` in time") from None
-        finally:
-            self.session.pending.pop(request_id, None)
         if response.error is not None:
             error = response.error
             raise MCPError(
                 error.get("code", ErrorCode.INTERNAL_ERROR), str(error.get("message", "")), error.get("data")
             )
         return response.result
+
+    async def exchange(
+        self, method: str, params: Mapping[str, Any] | None, *, timeout_seconds: float | None
+    ) -> tuple[str, Response]:
+        """Send one request to the client on this request's stream; (its id, the client's response).
+
+        Raises `TimeoutError` when no answer came in `timeout_seconds` (None waits as long as the session).
+        On a 2026-07-28 request the question goes back in an `input_required` result, like `send_request`.
+        """
+        if self._ask_input is not None:
+            result = await self._ask_one({"method": method, "params": dict(params or {})})
+            return f"q{self._asked}", Response(f"q{self._asked}", result)
+        capability = _CLIENT_CAPABILITY.get(method)
+        if capability is not None and capability not in self.session.client_capabilities:
+            raise MCPError(
+                ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY, f"the client does not support `{capability}`"
+            )
+        request_id = self.session.next_request_id()
+        future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.session.pending[request_id] = future
+        try:
+            await self._emit(encode_request(request_id, method, params))
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            async with asyncio.timeout(timeout_seconds):
+                return request_id, await future
+        finally:
+            self.session.pending.pop(request_id, None)
 
     async def _ask_one(self, request: Mapping[str, Any]) -> Any:
         # Numbered in ask order: a replayed handler asks the same questions under the same keys.

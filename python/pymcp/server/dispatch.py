@@ -43,8 +43,10 @@ from pymcp.protocol.jsonrpc import (
 )
 from pymcp.protocol.versions import negotiate
 from pymcp.security.principal import principal_identity
+from pymcp.server.capabilities import server_capabilities
 from pymcp.server.context import AskInput, CancellationToken, Emitter
 from pymcp.server.handlers import Handlers
+from pymcp.server.roots import roots_changed
 from pymcp.server.session import Session, SessionState
 from pymcp.server.tasks import TASK_VERSIONS, TaskMethods
 
@@ -154,23 +156,13 @@ class Dispatcher:
     def capabilities(self, version: str) -> dict[str, Any]:
         """What this server advertises at `version` (prompts and resources only when there are some)."""
         caps = self.settings.capabilities
-        result: dict[str, Any] = {"tools": {"listChanged": caps.tools_list_changed}}
-        if len(self.registries.prompts) or caps.advertise_empty_prompts:
-            result["prompts"] = {"listChanged": caps.prompts_list_changed}
         resources = self.registries.resources
-        if len(resources) or len(resources.templates) or caps.advertise_empty_resources:
-            result["resources"] = {
-                "subscribe": caps.resources_subscribe,
-                "listChanged": caps.resources_list_changed,
-            }
-        if caps.logging_enabled:
-            result["logging"] = {}
-        if caps.completions_enabled:
-            result["completions"] = {}
-        if self.tasks is not None and version in TASK_VERSIONS:
-            result["tasks"] = self.tasks.capability()
-        if caps.experimental_features:
-            result["experimental"] = dict(caps.experimental_features)
+        result = server_capabilities(
+            caps,
+            prompts=len(self.registries.prompts) > 0,
+            resources=len(resources) > 0 or len(resources.templates) > 0,
+            tasks=self.tasks.capability() if self.tasks is not None and version in TASK_VERSIONS else None,
+        )
         # `capabilities.extensions` exists from 2026-07-28 on (0.3.0 also advertised them only there)
         if version in self.stateless_versions and (extensions := caps.advertised_extensions()):
             result["extensions"] = extensions
@@ -242,6 +234,8 @@ class Dispatcher:
             return {}
         if not isinstance(params, dict):
             raise MCPError(ErrorCode.INVALID_PARAMS, "`params` must be an object")
+        if "_meta" in params and not isinstance(params["_meta"], dict):
+            raise MCPError(ErrorCode.INVALID_PARAMS, "params._meta must be an object")
         return params
 
     async def handle_request(
@@ -261,12 +255,12 @@ class Dispatcher:
             session.in_flight[request.id] = token
         try:
             if method == "initialize":
-                raise MCPError(ErrorCode.INVALID_REQUEST, "the session is already initialized")
+                raise MCPError(ErrorCode.INVALID_REQUEST, "server already initialized.")
             handler = self.table.get(method)
             if handler is None:
-                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
+                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"Method not found: {method}")
             if session.state is not SessionState.READY and method not in _BEFORE_READY:
-                raise MCPError(ErrorCode.INVALID_REQUEST, "the session is not initialized yet")
+                raise MCPError(ErrorCode.INVALID_REQUEST, "server not initialized.")
             if self.gate is not None:
                 self.gate.authorize(principal, method, request.params)
             call = Call(
@@ -320,7 +314,7 @@ class Dispatcher:
                 client.require(TASKS_REQUIRED)
             handler = self.stateless_table.get(method)
             if handler is None:
-                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
+                raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"Method not found: {method}")
             if self.gate is not None:
                 self._authorize_stateless(principal, method, request.params)
             params = self._params(request.params)
@@ -459,6 +453,8 @@ class Dispatcher:
             if token is not None:
                 reason = params.get("reason")
                 token.cancel(reason if isinstance(reason, str) else "cancelled by the client")
+        elif method == "notifications/roots/list_changed":
+            await roots_changed(self.app, session.id)
 
     def handle_response(self, session: Session, response: Response) -> bool:
         """A client's answer to one of our requests; whether it matched a pending one."""

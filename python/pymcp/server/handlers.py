@@ -11,7 +11,7 @@ from pymcp.protocol.draft.param_headers import check_param_headers
 from pymcp.protocol.schema import InvalidArgument
 from pymcp.registry.resources import ResourceTemplateDefinition
 from pymcp.registry.tools import ToolDefinition
-from pymcp.server.context import LOG_LEVELS, ContinueAsTask, RequestContext
+from pymcp.server.context import LOG_LEVELS, ContinueAsTask, RequestContext, activate_lazily
 from pymcp.server.pagination import page
 
 if TYPE_CHECKING:
@@ -141,6 +141,9 @@ class Handlers:
             return _tool_error(f"invalid arguments: {error}")
         if tool.injected:
             self._inject(tool, checked, call, task_context)
+        else:
+            # For code that finds the request itself (`current_request_context`, 0.3.0's helpers).
+            activate_lazily(lambda: self.request_context(call, task_context))
         try:
             value = await tool.invoke(checked)
         except MCPError:
@@ -158,7 +161,10 @@ class Handlers:
         if "task_context" in tool.injected:
             arguments["task_context"] = task_context
         if "request_context" in tool.injected:
-            arguments["request_context"] = self.request_context(call, task_context)
+            context = arguments["request_context"] = self.request_context(call, task_context)
+            context.activate()
+        else:
+            activate_lazily(lambda: self.request_context(call, task_context))
 
     def request_context(self, call: Call, task_context: Any = None) -> RequestContext:
         return RequestContext(

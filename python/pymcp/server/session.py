@@ -178,6 +178,11 @@ class Session:
         self.streams[stream.id] = stream
         return stream
 
+    @property
+    def session_id(self) -> str | None:
+        """0.3.0 name of `id`."""
+        return self.id
+
     def next_request_id(self) -> str:
         """An id for a server→client request, unique within the session."""
         self._request_counter += 1
@@ -257,6 +262,10 @@ class SessionManager:
 
     def new_id(self) -> str:
         return secrets.token_hex(16)
+
+    def get_session(self, session_id: str) -> Session | None:
+        """0.3.0: the session this worker holds under `session_id` (for `send_notification`), or None."""
+        return self.sessions.get(session_id)
 
     async def add(self, session: Session) -> None:
         """A session that just answered `initialize`: hold it here and write it to the store."""

@@ -20,6 +20,7 @@ from pymcp.protocol.draft.mrtr import InputRequired
 from pymcp.protocol.draft.tasks import TASKS_REQUIRED, create_task_result, detailed_task, task_ack, task_id
 from pymcp.protocol.jsonrpc import encode_notification
 from pymcp.security.principal import principal_identity
+from pymcp.server.capabilities import tasks_capability
 from pymcp.server.session import Session, SessionState
 from pymcp.tasks.engine import TERMINAL_STATUSES
 
@@ -67,19 +68,24 @@ class _Inbox:
 if TYPE_CHECKING:
     from pymcp.protocol.draft.envelope import StatelessRequest
     from pymcp.registry.tools import ToolDefinition
+    from pymcp.security.principal import Principal
     from pymcp.server.dispatch import Call, Dispatcher, Handler
     from pymcp.tasks.engine import TaskEngine, TaskHandle
 
-__all__ = ["TASK_VERSIONS", "TaskMethods"]
+__all__ = ["TASK_VERSIONS", "TaskMethods", "task_owner"]
 
 TASK_VERSIONS = frozenset(("2025-11-25",))
 # Without security configured every stateless caller is the same anonymous caller.
 _OPEN_OWNER = "anonymous:stateless"
 
 
-def _owner(call: Call) -> str:
+def task_owner(principal: Principal | None, session_id: str | None) -> str:
     """Tasks belong to the caller's stable identity, or to the session for anonymous callers."""
-    return principal_identity(call.principal) or f"session:{call.session.id}"
+    return principal_identity(principal) or f"session:{session_id}"
+
+
+def _owner(call: Call) -> str:
+    return task_owner(call.principal, call.session.id)
 
 
 def _task_id(call: Call) -> str:
@@ -104,14 +110,7 @@ class TaskMethods:
         return session.protocol_version in TASK_VERSIONS and self.capabilities.tasks_tool_call
 
     def capability(self) -> dict[str, Any]:
-        capability: dict[str, Any] = {}
-        if self.capabilities.tasks_list:
-            capability["list"] = {}
-        if self.capabilities.tasks_cancel:
-            capability["cancel"] = {}
-        if self.capabilities.tasks_tool_call:
-            capability["requests"] = {"tools": {"call": {}}}
-        return capability
+        return tasks_capability(self.capabilities)
 
     def table(self) -> dict[str, Handler]:
         table: dict[str, Handler] = {"tasks/get": self.get, "tasks/result": self.result}
@@ -123,7 +122,7 @@ class TaskMethods:
 
     def _check_session(self, call: Call) -> None:
         if call.session.protocol_version not in TASK_VERSIONS:
-            raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{call.method}`")
+            raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"Method not found: {call.method}")
 
     async def call_tool(self, call: Call, tool: ToolDefinition, arguments: dict[str, Any]) -> dict[str, Any]:
         """Start the tool as a task and answer at once with `CreateTaskResult`."""

@@ -92,13 +92,20 @@ def _hostname(netloc: str) -> str:
 
 
 def _accepts(accept: str | None, media: str) -> bool:
+    """Whether an `Accept` header allows `media` (RFC 9110 §12.5.1: a range with `q=0` refuses it)."""
     if accept is None:
         return True
     kind = media.split("/", 1)[0] + "/*"
     for item in accept.split(","):
-        value = item.split(";", 1)[0].strip().lower()
-        if value in (media, "*/*", kind):
-            return True
+        value, *params = (part.strip().lower() for part in item.split(";"))
+        if value not in (media, "*/*", kind):
+            continue
+        weight = next((param[2:] for param in params if param.startswith("q=")), "1")
+        try:
+            if float(weight) > 0:
+                return True
+        except ValueError:
+            continue  # an unreadable weight allows nothing (as 0.3.0)
     return False
 
 
@@ -278,7 +285,7 @@ class StreamableHTTP:
         """The request's session, or None after answering 400 (no header) / 404 (unknown or not yours)."""
         session_id = headers.get(b"mcp-session-id")
         if session_id is None:
-            await self._error(send, 400, ErrorCode.INVALID_REQUEST, "the `Mcp-Session-Id` header is required")
+            await self._error(send, 400, ErrorCode.INVALID_PARAMS, "MCP-Session-Id header required")
             return None
         try:
             session = await self.sessions.get(session_id, principal_identity(principal))
@@ -287,7 +294,7 @@ class StreamableHTTP:
             return None
         # Someone else's session looks exactly like an unknown one: reveal nothing.
         if session is None or session.owner != principal_identity(principal):
-            await self._error(send, 404, ErrorCode.SESSION_NOT_FOUND, "session not found")
+            await self._error(send, 404, ErrorCode.SESSION_NOT_FOUND, "Session not found")
             return None
         version = headers.get(b"mcp-protocol-version")
         if version is not None and version not in self.versions:
@@ -379,8 +386,8 @@ class StreamableHTTP:
             await self._error(
                 send,
                 406,
-                ErrorCode.INVALID_REQUEST,
-                "`Accept` must allow `application/json` and `text/event-stream`",
+                ErrorCode.INVALID_PARAMS,
+                "Accept header must include application/json and text/event-stream",
             )
             return
         content_type = headers.get(b"content-type", "")

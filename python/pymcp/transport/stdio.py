@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from pymcp.server.dispatch import Dispatcher
     from pymcp.server.session import Session
 
-__all__ = ["serve_stdio"]
+__all__ = ["StdioTransport", "serve_stdio"]
 
 logger = logging.getLogger("pymcp.transport")
 _MAX_CONCURRENT = 32
@@ -122,7 +122,7 @@ class _StdioConnection:
                 if message.method == "ping":
                     return encode_result(message.id, {})
                 return encode_error(
-                    message.id, MCPError(ErrorCode.INVALID_REQUEST, "the session is not initialized yet")
+                    message.id, MCPError(ErrorCode.INVALID_REQUEST, "server not initialized.")
                 )
             return None
         if isinstance(message, Request):
@@ -185,3 +185,25 @@ async def serve_stdio(
             await asyncio.gather(*connection.tasks, return_exceptions=True)
     finally:
         await connection.close()
+
+
+class StdioTransport:
+    """0.3.0's stdio runner: `await StdioTransport().run(app)` serves an app made by `create_app`."""
+
+    def __init__(self, *, input_stream: Any = None, output_stream: Any = None, principal: Any = None) -> None:
+        self._input = input_stream
+        self._output = output_stream
+        self._principal = principal
+
+    async def run(self, app: Any) -> None:
+        """Serve until end of input (the app's task engine and store stay open: the app owns them)."""
+        dispatcher = getattr(getattr(app, "state", None), "dispatcher", None)
+        if dispatcher is None:
+            raise TypeError("StdioTransport.run() needs an app made by `pymcp.create_app`")
+        await serve_stdio(
+            dispatcher,
+            principal=self._principal,
+            input_stream=self._input,
+            output_stream=self._output,
+            max_line_bytes=dispatcher.settings.max_request_bytes,
+        )

@@ -1,0 +1,1 @@
+"""0.3.0 import path `pymcp.runtime.handlers`."""

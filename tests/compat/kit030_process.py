@@ -1,0 +1,47 @@
+"""Serving a `tests/compat/apps` app with pymcp-kit 0.3.0 (its own virtualenv, in a subprocess)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from oracle.compat030 import COMPAT_PYTHON
+from support.server import free_port
+
+from .conftest import APPS
+
+__all__ = ["serve_030"]
+
+
+@contextmanager
+def serve_030(target: str) -> Iterator[str]:
+    """Run `uvicorn <target>` under 0.3.0 on 127.0.0.1; yields the base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(COMPAT_PYTHON), "-I", "-m", "uvicorn", target, "--app-dir", str(APPS), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("pymcp-kit 0.3.0 did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
