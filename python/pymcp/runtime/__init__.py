@@ -1,7 +1,6 @@
 """0.3.0 import path `pymcp.runtime`: `create_app`, and its dispatcher internals (not available here)."""
 
-from typing import Any
-
+from pymcp._lazy import lazy_exports
 from pymcp._unsupported import unsupported, unsupported_function
 
 __all__ = ["Dispatcher", "create_app", "process_jsonrpc_message"]
@@ -11,10 +10,5 @@ Dispatcher = unsupported("pymcp.runtime.Dispatcher", _DISPATCH)
 process_jsonrpc_message = unsupported_function("pymcp.runtime.process_jsonrpc_message", _DISPATCH)
 
 
-def __getattr__(name: str) -> Any:
-    # `create_app` lives above this package (imported on use: no cycle).
-    if name == "create_app":
-        from pymcp.app import create_app
-
-        return create_app
-    raise AttributeError(f"module `pymcp.runtime` has no attribute `{name}`")
+# `create_app` lives above this package (imported on use: no cycle).
+__getattr__, __dir__ = lazy_exports(__name__, {"create_app": "pymcp.app"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from pymcp._lazy import lazy_exports
 from pymcp._unsupported import unsupported, unsupported_function
 from pymcp.tasks.engine import (
     CancellationToken,
@@ -47,13 +48,10 @@ ProgressTracker = unsupported(
 )
 
 
-def __getattr__(name: str) -> Any:
-    # The 0.3.0 task manager view reads the server's task ownership (imported on use: no cycle).
-    if name in ("TaskManager", "TaskRecord", "get_task_manager"):
-        import pymcp._task_manager
-
-        return getattr(pymcp._task_manager, name)
-    raise AttributeError(f"module `pymcp.tasks` has no attribute `{name}`")
+# The 0.3.0 task manager view reads the server's task ownership (imported on use: no cycle).
+__getattr__, __dir__ = lazy_exports(
+    __name__, dict.fromkeys(("TaskManager", "TaskRecord", "get_task_manager"), "pymcp._task_manager")
+)
 
 
 def build_progress_notification(
