@@ -204,7 +204,6 @@ def test_tools_call_span_follows_the_conventions(instrumented: tuple[str, Record
     [
         {"traceparent": 5, "baggage": {"a": 1}},
         {"traceparent": "00-zz-yy-01", "tracestate": "=,="},
-        "not an object",
     ],
 )
 def test_bad_trace_context_starts_a_new_trace(instrumented: tuple[str, Recorded], meta: Any) -> None:
@@ -214,6 +213,16 @@ def test_bad_trace_context_starts_a_new_trace(instrumented: tuple[str, Recorded]
     span = recorded.span("tools/call deploy")
     assert span.parent is None
     assert span.status.status_code is StatusCode.UNSET
+
+
+def test_a_non_object_meta_is_a_traced_invalid_params_error(instrumented: tuple[str, Recorded]) -> None:
+    url, recorded = instrumented
+    answer = Raw(url).call(3, "tools/call", {"name": "deploy", "_meta": "not an object"})
+    assert answer.json()["error"]["code"] == -32602  # as in 0.3.0 and the spec
+    span = recorded.span("tools/call deploy")
+    assert span.parent is None
+    assert span.attributes is not None
+    assert span.attributes["error.type"] == "-32602"
 
 
 def test_errors_denials_prompts_and_resources(instrumented: tuple[str, Recorded]) -> None:
