@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pymcp._hosts import is_loopback
 from pymcp.protocol.versions import versions_for_mode
 from pymcp.registry.manager import RegistryManager
 from pymcp.registry.tools import ToolRegistry
@@ -48,6 +49,9 @@ _SERVER_KWARGS: dict[str, str] = {
     "request_state_keys": "request_state_keys",
     "request_state_ttl_seconds": "request_state_ttl_seconds",
     "task_lease_seconds": "task_lease_seconds",
+    "allowed_hosts": "allowed_hosts",
+    "max_sessions_per_principal": "max_sessions_per_principal",
+    "max_client_info_bytes": "max_client_info_bytes",
 }
 _MIDDLEWARE_KWARGS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MiddlewareConfig))
 # What a browser client may send by default; `Mcp-Param-*` headers are added per tool (`_ToolHeaderCORS`).
@@ -179,7 +183,7 @@ def _configure_logging(config: Mapping[str, Any] | None) -> None:
         package_logger.addHandler(handler)
 
 
-def _security_gate(config: MiddlewareConfig) -> Any:
+def _security_gate(config: MiddlewareConfig, settings: ServerSettings) -> Any:
     configured = (
         config.authn is not None
         or config.authz is not None
@@ -198,6 +202,7 @@ def _security_gate(config: MiddlewareConfig) -> Any:
         require_authn=config.require_authn,
         auth_exempt_paths=config.auth_exempt_paths,
         oauth=config.oauth,
+        allowed_hosts=settings.allowed_hosts,
     )
 
 
@@ -245,7 +250,7 @@ def create_app(
         middleware_config, {k: v for k, v in kwargs.items() if k in _MIDDLEWARE_KWARGS}
     )
     _configure_logging(config.logging)
-    gate = _security_gate(config)
+    gate = _security_gate(config, settings)
     registries = RegistryManager.snapshot_globals()
     state_store = open_store(store)
     task_engine = _task_engine(settings, state_store)
@@ -286,6 +291,7 @@ def create_app(
 
     sessions = SessionManager(
         store=state_store,
+        max_per_principal=settings.max_sessions_per_principal,
         idle_seconds=settings.session_idle_timeout,
         handshake_seconds=settings.session_handshake_timeout,
         history_limit=settings.sse_history_limit,
@@ -323,7 +329,13 @@ def run_http_server(
     **kwargs: Any,
 ) -> None:
     """Serve `app` with uvicorn. Binds 127.0.0.1 by default (0.3.0 bound every interface): pass
-    `host="0.0.0.0"` to accept remote clients, and then configure authentication and `allowed_origins`."""
+    `host="0.0.0.0"` to accept remote clients, and then configure authentication and `allowed_hosts` (required
+    there: a `ValueError` otherwise)."""
+    settings = getattr(getattr(app, "state", None), "server_settings", None)
+    if not is_loopback(host) and not getattr(settings, "allowed_hosts", None):
+        raise ValueError(
+            f"binding `{host}` reaches beyond this machine: set `allowed_hosts` (DNS rebinding protection)"
+        )
     kwargs.setdefault("log_level", "warning")
     uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=timeout_graceful_shutdown, **kwargs)
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pymcp._hosts import check_allowed_hosts
 from pymcp.protocol.versions import DRAFT_VERSIONS, KNOWN_VERSIONS, STABLE_VERSIONS, versions_for_mode
 
 __all__ = [
@@ -68,6 +69,10 @@ class ServerSettings:
     worker sooner, at the cost of more store writes.
     `allowed_origins`, `max_request_bytes`, `sse_history_limit`, `session_queue_size` and the session
     timeouts (seconds) are new: they bound what one client can make the server hold.
+    `allowed_hosts` names the `Host` values served (`name` or `name:port`; required to bind beyond
+    loopback); `max_sessions_per_principal` caps the live sessions of one caller (the oldest idle one of
+    that same caller is evicted first); `max_client_info_bytes` caps the `clientInfo` plus `capabilities`
+    a session stores (docs/security.md lists every limit).
     """
 
     name: str = "pymcp-kit"
@@ -89,6 +94,9 @@ class ServerSettings:
     request_state_keys: Sequence[bytes] | None = None
     request_state_ttl_seconds: float = 600.0
     task_lease_seconds: float = 15.0
+    allowed_hosts: Sequence[str] | None = None
+    max_sessions_per_principal: int = 100
+    max_client_info_bytes: int = 16 * 1024
 
     def __post_init__(self) -> None:
         versions = (
@@ -115,6 +123,11 @@ class ServerSettings:
             raise ValueError(f"max_request_bytes must be positive, got `{self.max_request_bytes}`")
         if self.sse_history_limit < 0 or self.session_queue_size <= 0:
             raise ValueError("sse_history_limit must be >= 0 and session_queue_size > 0")
+        hosts = check_allowed_hosts(self.allowed_hosts)
+        self.allowed_hosts = None if hosts is None else tuple(sorted(hosts))
+        for name in ("max_sessions_per_principal", "max_client_info_bytes"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got `{getattr(self, name)}`")
         if not self.task_lease_seconds >= 0.003:
             raise ValueError(f"task_lease_seconds must be at least 0.003, got `{self.task_lease_seconds}`")
 

@@ -45,6 +45,7 @@ from pymcp.protocol.versions import negotiate
 from pymcp.security.principal import principal_identity
 from pymcp.server.context import AskInput, CancellationToken, Emitter
 from pymcp.server.handlers import Handlers
+from pymcp.server.limits import check_client_info_size, check_targets
 from pymcp.server.session import Session, SessionState
 from pymcp.server.tasks import TASK_VERSIONS, TaskMethods
 
@@ -182,6 +183,7 @@ class Dispatcher:
             client_info = params.get("clientInfo", {})
             if not isinstance(capabilities, dict) or not isinstance(client_info, dict):
                 raise MCPError(ErrorCode.INVALID_PARAMS, "`capabilities` and `clientInfo` must be objects")
+            check_client_info_size(client_info, capabilities, self.settings.max_client_info_bytes)
             version = negotiate(params.get("protocolVersion"), self.settings.served_versions)
             session = Session(
                 session_id,
@@ -261,6 +263,7 @@ class Dispatcher:
                 raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
             if session.state is not SessionState.READY and method not in _BEFORE_READY:
                 raise MCPError(ErrorCode.INVALID_REQUEST, "the session is not initialized yet")
+            check_targets(method, request.params)
             if self.gate is not None:
                 self.gate.authorize(principal, method, request.params)
             call = Call(
@@ -315,6 +318,7 @@ class Dispatcher:
             handler = self.stateless_table.get(method)
             if handler is None:
                 raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
+            check_targets(method, request.params)
             if self.gate is not None:
                 self._authorize_stateless(principal, method, request.params)
             params = self._params(request.params)

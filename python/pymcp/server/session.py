@@ -15,7 +15,15 @@ from typing import Any, Final
 
 from pymcp.state.store import MemoryStore, Store, Subscription
 
-__all__ = ["EventStream", "Session", "SessionManager", "SessionState", "SessionStoreError", "parse_event_id"]
+__all__ = [
+    "EventStream",
+    "Session",
+    "SessionLimitError",
+    "SessionManager",
+    "SessionState",
+    "SessionStoreError",
+    "parse_event_id",
+]
 
 
 logger = logging.getLogger("pymcp.server")
@@ -27,6 +35,10 @@ _LIVE: Final = frozenset(("wait_initialized", "ready"))
 
 class SessionStoreError(Exception):
     """The state store could not be reached: the transport answers 503 (the details are logged)."""
+
+
+class SessionLimitError(Exception):
+    """The caller (or the server) holds as many sessions as allowed, none of them idle: answered 429."""
 
 
 def _log_store_failure(error: Exception) -> None:
@@ -216,6 +228,7 @@ class SessionManager:
         *,
         store: Store | None = None,
         max_sessions: int = 10_000,
+        max_per_principal: int = 100,
         idle_seconds: float = 600.0,
         handshake_seconds: float = 30.0,
         history_limit: int = 1000,
@@ -226,6 +239,8 @@ class SessionManager:
         self.sessions: dict[str, Session] = {}
         self.store: Store = store if store is not None else MemoryStore()
         self.max_sessions = max_sessions
+        self.max_per_principal = max_per_principal
+        self._owned: dict[str | None, dict[str, None]] = {}  # owner → its local session ids, oldest first
         self.idle_seconds = idle_seconds
         self.handshake_seconds = handshake_seconds
         self.history_limit = history_limit
@@ -262,6 +277,12 @@ class SessionManager:
         """A session that just answered `initialize`: hold it here and write it to the store."""
         if session.id is None:
             raise ValueError("an HTTP session needs an id")
+        self.sweep(time.monotonic())
+        owned = self._owned.get(session.owner, {})
+        # Anonymous callers share one identity: only the server-wide cap bounds them.
+        cap = self.max_sessions if session.owner is None else self.max_per_principal
+        if len(owned) >= cap or len(self.sessions) >= self.max_sessions:
+            await self._evict_idle(session.owner, owned)
         self._hold(session.id, session)
         try:
             await self._write(session)
@@ -361,11 +382,20 @@ class SessionManager:
             if self._expired(session, now):
                 self.remove(session_id)
 
+    async def _evict_idle(self, owner: str | None, owned: dict[str, None]) -> None:
+        """End the caller's own oldest idle session (never another caller's), or refuse the new one."""
+        for session_id in owned:
+            victim = self.sessions[session_id]
+            if victim.standalone.queue is None and not victim.in_flight:
+                await self.delete(session_id)
+                return
+        if owner is None or len(owned) < self.max_per_principal:
+            raise SessionLimitError(f"the server holds its limit of {self.max_sessions} sessions")
+        raise SessionLimitError(f"too many open sessions for this caller (limit {self.max_per_principal})")
+
     def _hold(self, session_id: str, session: Session) -> None:
-        self.sweep(time.monotonic())
-        if len(self.sessions) >= self.max_sessions:
-            self.remove(next(iter(self.sessions)))
         self.sessions[session_id] = session
+        self._owned.setdefault(session.owner, {})[session_id] = None
 
     def remove(self, session_id: str) -> Session | None:
         """Drop the local copy (its streams end); the store record is left alone."""
@@ -373,6 +403,11 @@ class SessionManager:
         self._saved.pop(session_id, None)
         self._refreshed.pop(session_id, None)
         if session is not None:
+            owned = self._owned.get(session.owner)
+            if owned is not None:
+                owned.pop(session_id, None)
+                if not owned:
+                    del self._owned[session.owner]
             session.close()
             if self.on_remove is not None:
                 self.on_remove(session)

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from pymcp._hosts import LOOPBACK_HOSTS, host_allowed, hostname, is_loopback
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.draft.envelope import (
     carries_stateless_meta,
@@ -41,7 +42,14 @@ from pymcp.protocol.jsonrpc import (
 )
 from pymcp.protocol.versions import supports_batches
 from pymcp.security.principal import principal_identity
-from pymcp.server.session import EventStream, Session, SessionManager, SessionStoreError, parse_event_id
+from pymcp.server.session import (
+    EventStream,
+    Session,
+    SessionLimitError,
+    SessionManager,
+    SessionStoreError,
+    parse_event_id,
+)
 
 if TYPE_CHECKING:
     from pymcp.server.dispatch import Dispatcher
@@ -57,7 +65,6 @@ logger = logging.getLogger("pymcp.transport")
 
 SSE_RETRY_MS = 1000
 KEEPALIVE_SECONDS = 15.0
-_LOOPBACK = frozenset(("localhost", "127.0.0.1", "::1"))
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _SSE_HEADERS = [
     (b"content-type", b"text/event-stream"),
@@ -76,14 +83,6 @@ _WANTED = frozenset(
         b"last-event-id",
     )
 )
-
-
-def _hostname(netloc: str) -> str:
-    """The host part of `host[:port]` (IPv6 brackets removed), lowercased."""
-    try:
-        return (urlsplit("//" + netloc).hostname or "").lower()
-    except ValueError:
-        return ""
 
 
 def _accepts(accept: str | None, media: str) -> bool:
@@ -194,6 +193,7 @@ class StreamableHTTP:
         self.settings = settings
         self.max_body = settings.max_request_bytes
         self.allowed_origins = frozenset(settings.allowed_origins or ())
+        self.allowed_hosts = frozenset(settings.allowed_hosts) if settings.allowed_hosts is not None else None
         self.versions = frozenset(settings.protocol_versions or ()) | frozenset(settings.served_versions)
         self.mode = settings.protocol_mode
 
@@ -219,12 +219,16 @@ class StreamableHTTP:
     def _origin_allowed(self, scope: Scope, origin: str, host: str | None) -> bool:
         if origin in self.allowed_origins or "*" in self.allowed_origins:
             return True
+        origin_host = urlsplit(origin).netloc
+        if self.allowed_hosts is not None:
+            # Host was checked already: a page may call us when it is served from one of our own names.
+            return host_allowed(origin_host, self.allowed_hosts)
         server = scope.get("server")
-        server_host = str(server[0]).lower() if server else ""
-        if server_host in _LOOPBACK:
+        if is_loopback(str(server[0]) if server else ""):
             # DNS rebinding: a loopback server only talks to pages served from loopback themselves.
-            return _hostname(urlsplit(origin).netloc) in _LOOPBACK
-        return host is not None and urlsplit(origin).netloc.lower() == host.lower()
+            return hostname(origin_host) in LOOPBACK_HOSTS
+        # Beyond loopback without `allowed_hosts`, Host is the attacker's to choose: never compare with it.
+        return False
 
     async def _session(self, send: Send, headers: dict[bytes, str], principal: Any) -> Session | None:
         """The request's session, or None after answering 400 (no header) / 404 (unknown or not yours)."""
@@ -263,6 +267,11 @@ class StreamableHTTP:
             if name in _WANTED:
                 headers[name] = value.decode("latin-1")
         method = scope["method"]
+        if self.allowed_hosts is not None:
+            host = headers.get(b"host", "")
+            if not host_allowed(host, self.allowed_hosts):
+                await self._error(send, 403, ErrorCode.FORBIDDEN, f"host `{host[:200]}` is not allowed")
+                return
         origin = headers.get(b"origin")
         if origin is not None and not self._origin_allowed(scope, origin, headers.get(b"host")):
             await self._error(send, 403, ErrorCode.FORBIDDEN, f"origin `{origin[:200]}` is not allowed")
@@ -453,6 +462,12 @@ class StreamableHTTP:
             await self.sessions.add(session)
         except SessionStoreError as error:
             await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
+            return
+        except SessionLimitError as error:
+            self.dispatcher.forget(session)
+            await self._reply(
+                send, 429, encode_error(request.id, MCPError(ErrorCode.RATE_LIMITED, str(error)))
+            )
             return
         await self._reply(send, 200, body or b"", [(b"mcp-session-id", session_id.encode())])
 

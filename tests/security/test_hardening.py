@@ -1,0 +1,293 @@
+"""The second attack round (issue 12), one test per finding, each against a real uvicorn server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from pymcp import CapabilitySettings, ServerSettings, create_app, get_registry_manager
+from pymcp.app import run_http_server
+from pymcp.security import OAuthProtectedResourceConfig, RuleBasedAuthorizer, TokenMapAuthenticator
+from server.mcp_client import ACCEPT, McpClient, initialize_message
+from support.server import serve
+
+TOKENS = {
+    "alice-token": {"subject": "alice", "roles": ["admin"], "scopes": ["admin:users"]},
+    "bob-token": {"subject": "bob", "roles": ["staff"]},
+}
+POLICY = {
+    "default_effect": "deny",
+    "hide_unauthorized_tools": True,
+    "hide_unauthorized_capabilities": True,
+    "rules": [
+        {"methods": ["initialize", "ping", "*/list", "completion/complete"], "allow_anonymous": True},
+        {
+            "methods": ["initialize", "ping", "*/list", "completion/complete"],
+            "allow_roles": ["staff", "admin"],
+        },
+        {"methods": ["prompts/get"], "prompt": "public_*", "allow_roles": ["staff", "admin"]},
+        {"methods": ["prompts/get"], "prompt": "*", "allow_roles": ["admin"]},
+        {"methods": ["resources/read"], "resource": "res://public/*", "allow_roles": ["staff", "admin"]},
+        {"methods": ["resources/read"], "resource": "res://*", "allow_roles": ["admin"]},
+        {"methods": ["tools/call"], "tool": "admin_*", "allow_scopes": ["admin:users"]},
+        {"methods": ["tools/call"], "tool": "whoami", "allow_roles": ["staff", "admin"]},
+    ],
+}
+
+
+def build(**kwargs: Any) -> Any:
+    kwargs.setdefault("authn", TokenMapAuthenticator(TOKENS))
+    kwargs.setdefault("authz", RuleBasedAuthorizer(POLICY))
+    app = create_app(
+        server_settings=ServerSettings(capabilities=CapabilitySettings(completions_enabled=True)), **kwargs
+    )
+    registries = get_registry_manager(app)
+
+    @registries.tools.register
+    def admin_users() -> str:
+        """List users (admins only)."""
+        return "users"
+
+    @registries.tools.register
+    def whoami(request_context: Any) -> str:
+        """The caller's subject."""
+        principal = request_context.principal
+        return "anonymous" if principal is None else str(principal.subject)
+
+    secret_args = [{"name": "env", "completion": ["prod-eu-secret", "prod-us-secret"]}]
+
+    @registries.prompts.register(arguments=secret_args)
+    def secret_plan(env: str) -> str:
+        """Hidden from staff."""
+        return env
+
+    @registries.prompts.register(arguments=[{"name": "env", "completion": ["dev", "test"]}])
+    def public_plan(env: str) -> str:
+        """Visible to staff."""
+        return env
+
+    reads: list[str] = []
+    app.state.template_reads = reads
+
+    @registries.resources.register_template(
+        uri_template="res://public/{path}", name="public", variables={"path": {"completion": ["doc"]}}
+    )
+    def public_doc(path: str) -> str:
+        reads.append(path)
+        return f"public {path}"
+
+    @registries.resources.register_template(
+        uri_template="res://admin/{name}", name="admin", variables={"name": {"completion": ["secrets"]}}
+    )
+    def admin_doc(name: str) -> str:
+        reads.append(name)
+        return f"admin {name}"
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def app() -> Any:
+    return build()
+
+
+@pytest.fixture(scope="module")
+def base_url(app: Any) -> Iterator[str]:
+    with serve(app) as url:
+        yield url
+
+
+def session(base_url: str, token: str | None) -> McpClient:
+    client = McpClient(base_url, headers={"authorization": f"Bearer {token}"} if token else {})
+    client.initialize()
+    return client
+
+
+# -- 1: completion/complete is authorized as the prompts/get or resources/read of its ref ----------------
+
+
+def complete(client: McpClient, ref: dict[str, Any]) -> dict[str, Any]:
+    response, _ = client.call(
+        "completion/complete", {"ref": ref, "argument": {"name": next(iter(ARGS[ref["type"]])), "value": ""}}
+    )
+    return response
+
+
+ARGS = {"ref/prompt": ("env",), "ref/resource": ("path",)}
+
+
+def test_completion_of_a_hidden_prompt_is_answered_like_an_unknown_one(base_url: str) -> None:
+    with session(base_url, "bob-token") as bob:
+        public = complete(bob, {"type": "ref/prompt", "name": "public_plan"})
+        assert public["result"]["completion"]["values"] == ["dev", "test"]
+        hidden = complete(bob, {"type": "ref/prompt", "name": "secret_plan"})
+        unknown = complete(bob, {"type": "ref/prompt", "name": "no_plan"})
+        assert "result" not in hidden
+        assert hidden["error"]["code"] == unknown["error"]["code"] == -32602
+        assert hidden["error"]["message"].replace("secret_plan", "X") == unknown["error"]["message"].replace(
+            "no_plan", "X"
+        )
+    with session(base_url, "alice-token") as alice:
+        values = complete(alice, {"type": "ref/prompt", "name": "secret_plan"})["result"]["completion"]
+        assert values["values"] == ["prod-eu-secret", "prod-us-secret"]
+
+
+def test_completion_of_a_hidden_template_is_answered_like_an_unknown_one(base_url: str) -> None:
+    with session(base_url, "bob-token") as bob:
+        public = complete(bob, {"type": "ref/resource", "uri": "res://public/{path}"})
+        assert public["result"]["completion"]["values"] == ["doc"]
+        hidden = complete(bob, {"type": "ref/resource", "uri": "res://admin/{name}"})
+        unknown = complete(bob, {"type": "ref/resource", "uri": "res://nothing/{name}"})
+        assert "result" not in hidden
+        assert hidden["error"]["code"] == unknown["error"]["code"]
+        assert hidden["error"]["message"].replace("res://admin/{name}", "X") == unknown["error"][
+            "message"
+        ].replace("res://nothing/{name}", "X")
+
+
+# -- 7: no scope-hint oracle --------------------------------------------------------------------------------
+
+
+def test_anonymous_challenge_is_the_same_for_hidden_and_unknown_tools(base_url: str) -> None:
+    with session(base_url, None) as anonymous:
+        hidden = anonymous.post(
+            {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "admin_users"}}
+        )
+        unknown = anonymous.post(
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "nope"}}
+        )
+    assert hidden.status_code == unknown.status_code == 401
+    assert hidden.headers["www-authenticate"] == unknown.headers["www-authenticate"] == "Bearer"
+    assert hidden.json()["error"] == unknown.json()["error"]
+
+
+def test_forbidden_is_the_same_for_hidden_and_unknown_tools(base_url: str) -> None:
+    with session(base_url, "bob-token") as bob:
+        hidden = bob.post(
+            {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "admin_users"}}
+        )
+        unknown = bob.post({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "nope"}})
+    assert hidden.status_code == unknown.status_code == 403
+    assert "www-authenticate" not in hidden.headers
+    assert "www-authenticate" not in unknown.headers
+    assert hidden.json()["error"] == unknown.json()["error"]
+
+
+# -- 10: resource URIs with dot segments never reach authorization nor the handler -----------------------
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "res://public/doc/../../admin/secrets",
+        "res://public/%2e%2e/admin/secrets",
+        "res://public/%2E./admin/secrets",
+        "res://public/..%2fadmin%2fsecrets",
+        "res://public/%252e%252e/admin/secrets",
+        "res://public/.\\..\\admin",
+    ],
+)
+def test_dot_segments_in_resource_uris_are_refused(app: Any, base_url: str, uri: str) -> None:
+    app.state.template_reads.clear()
+    with session(base_url, "bob-token") as bob:
+        response, _ = bob.call("resources/read", {"uri": uri})
+        assert response["error"]["code"] == -32602
+        assert "`..` segment" in response["error"]["message"]
+        assert (
+            bob.result("resources/read", {"uri": "res://public/doc"})["contents"][0]["text"] == "public doc"
+        )
+    assert app.state.template_reads == ["doc"]
+
+
+# -- 8: OAuth metadata and challenges never reflect the Host header ----------------------------------------
+
+
+def test_oauth_metadata_never_follows_an_unchecked_host() -> None:
+    oauth = OAuthProtectedResourceConfig(authorization_servers=["https://idp.test"])
+    with serve(build(oauth=oauth, require_authn=True)) as url:
+        evil = {"host": "evil.example"}
+        document = httpx.get(url + "/.well-known/oauth-protected-resource", headers=evil)
+        assert document.json()["resource"] == url + "/mcp"
+        refused = httpx.post(url + "/mcp", content=b"{}", headers=evil)
+        assert refused.status_code == 401
+        assert "evil.example" not in refused.headers["www-authenticate"]
+        assert url + "/.well-known/oauth-protected-resource" in refused.headers["www-authenticate"]
+
+
+def test_oauth_metadata_follows_an_allowed_host_and_says_it_varies() -> None:
+    oauth = OAuthProtectedResourceConfig(authorization_servers=["https://idp.test"])
+    app = build(oauth=oauth, require_authn=True, allowed_hosts=["mcp.example", "127.0.0.1"])
+    with serve(app) as url:
+        document = httpx.get(url + "/.well-known/oauth-protected-resource", headers={"host": "mcp.example"})
+        assert document.json()["resource"] == "http://mcp.example/mcp"
+        assert document.headers["vary"] == "Host"
+        evil = httpx.get(url + "/.well-known/oauth-protected-resource", headers={"host": "evil.example"})
+        assert "evil.example" not in evil.text
+
+
+# -- 12: exempt paths are matched inside the mount -------------------------------------------------------
+
+
+def test_exempt_path_naming_the_mounted_endpoint_does_not_disable_authentication() -> None:
+    inner = build(require_authn=True, auth_exempt_paths=["/api/mcp", "/health"])
+    outer = Starlette(routes=[Mount("/api", app=inner)])
+    with serve(outer) as url:
+        anonymous = httpx.post(
+            url + "/api/mcp",
+            content=orjson.dumps(initialize_message()),
+            headers={"accept": ACCEPT, "content-type": "application/json"},
+        )
+        assert anonymous.status_code == 401
+        with McpClient(url + "/api", headers={"authorization": "Bearer alice-token"}) as alice:
+            alice.url = url + "/api/mcp"
+            alice.initialize()
+            result = alice.result("tools/call", {"name": "whoami"})
+            assert result["content"][0]["text"] == "alice"
+
+
+# -- 13: allowed hosts --------------------------------------------------------------------------------------
+
+
+def test_hosts_outside_allowed_hosts_are_refused() -> None:
+    with serve(build(allowed_hosts=["127.0.0.1"])) as url:
+        good = httpx.post(
+            url + "/mcp",
+            content=orjson.dumps(initialize_message()),
+            headers={"accept": ACCEPT, "content-type": "application/json"},
+        )
+        assert good.status_code == 200
+        rebound = httpx.post(
+            url + "/mcp",
+            content=orjson.dumps(initialize_message()),
+            headers={
+                "accept": ACCEPT,
+                "content-type": "application/json",
+                "host": "evil.example",
+                "origin": "http://evil.example",
+            },
+        )
+        assert rebound.status_code == 403
+        assert rebound.json()["error"]["message"] == "host `evil.example` is not allowed"
+
+
+def test_binding_beyond_loopback_needs_allowed_hosts() -> None:
+    with pytest.raises(ValueError, match="set `allowed_hosts`"):
+        run_http_server(create_app(), host="0.0.0.0")
+    with pytest.raises(ValueError, match="is not a host name"):
+        create_app(allowed_hosts=["http://mcp.example/"])
+
+
+# -- 16: a token in the query string is refused on exempt paths too ---------------------------------------
+
+
+def test_query_token_on_an_exempt_path_is_refused(base_url: str) -> None:
+    response = httpx.get(base_url + "/?access_token=alice-token")
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "Access tokens in the query string are not supported"
+    assert httpx.get(base_url + "/").status_code == 200
