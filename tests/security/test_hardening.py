@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -291,3 +292,52 @@ def test_query_token_on_an_exempt_path_is_refused(base_url: str) -> None:
     assert response.status_code == 401
     assert response.json()["error"]["message"] == "Access tokens in the query string are not supported"
     assert httpx.get(base_url + "/").status_code == 200
+
+
+# -- 2: the session cap is per principal, and only the same principal's idle sessions are evicted -----------
+
+
+def test_a_principal_over_its_session_cap_only_evicts_its_own_idle_sessions() -> None:
+    with serve(build(max_sessions_per_principal=3)) as url, ExitStack() as clients:
+        bob = clients.enter_context(session(url, "bob-token"))
+        bob_stream = clients.enter_context(bob.http.stream("GET", bob.url, headers=bob.headers()))
+        assert bob_stream.status_code == 200
+        alices = [clients.enter_context(session(url, "alice-token")) for _ in range(5)]  # two over the cap
+        # alice's two oldest sessions ended; bob's, with its open stream, is untouched
+        for ended in alices[:2]:
+            assert ended.post({"jsonrpc": "2.0", "id": 1, "method": "ping"}).status_code == 404
+        for alice in alices[2:]:
+            assert alice.result("ping") == {}
+        assert bob.result("ping") == {}
+
+
+def test_a_principal_whose_sessions_are_all_busy_is_refused_a_new_one() -> None:
+    carol_tokens = TokenMapAuthenticator({"carol": {"subject": "carol", "roles": ["staff"]}})
+    with serve(build(max_sessions_per_principal=1, authn=carol_tokens)) as url, ExitStack() as clients:
+        carol = clients.enter_context(session(url, "carol"))
+        stream = clients.enter_context(carol.http.stream("GET", carol.url, headers=carol.headers()))
+        assert stream.status_code == 200
+        second = clients.enter_context(McpClient(url, headers={"authorization": "Bearer carol"}))
+        refused = second.post(initialize_message())
+        assert refused.status_code == 429
+        assert refused.json()["error"] == {
+            "code": -32008,
+            "message": "too many open sessions for this caller (limit 1)",
+        }
+
+
+# -- 3: what a session stores is bounded -------------------------------------------------------------------
+
+
+def test_a_large_client_info_is_refused_and_no_session_is_kept(app: Any, base_url: str) -> None:
+    before = len(app.state.session_manager.sessions)
+    message = initialize_message()
+    message["params"]["clientInfo"] = {"name": "x" * 100_000, "version": "1"}
+    with McpClient(base_url) as client:
+        response = client.post(message)
+    assert response.status_code == 400
+    assert "mcp-session-id" not in response.headers
+    error = response.json()["error"]
+    assert error["code"] == -32602
+    assert "more than `max_client_info_bytes` (16384)" in error["message"]
+    assert len(app.state.session_manager.sessions) == before
