@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -14,8 +16,15 @@ from starlette.routing import Mount
 
 from pymcp import CapabilitySettings, ServerSettings, create_app, get_registry_manager
 from pymcp.app import run_http_server
-from pymcp.security import OAuthProtectedResourceConfig, RuleBasedAuthorizer, TokenMapAuthenticator
+from pymcp.security import (
+    JWTAuthenticator,
+    OAuthProtectedResourceConfig,
+    RuleBasedAuthorizer,
+    TokenIntrospectionAuthenticator,
+    TokenMapAuthenticator,
+)
 from server.mcp_client import ACCEPT, McpClient, initialize_message
+from support.authservers import CLIENT_ID, CLIENT_SECRET, IdentityProvider
 from support.server import serve
 
 TOKENS = {
@@ -341,3 +350,80 @@ def test_a_large_client_info_is_refused_and_no_session_is_kept(app: Any, base_ur
     assert error["code"] == -32602
     assert "more than `max_client_info_bytes` (16384)" in error["message"]
     assert len(app.state.session_manager.sessions) == before
+
+
+# -- 11: only access tokens authenticate; introspection calls are bounded -------------------------------
+
+
+def whoami(url: str, token: str) -> httpx.Response:
+    with McpClient(url, headers={"authorization": f"Bearer {token}"}) as client:
+        return client.post(initialize_message())
+
+
+def test_jwt_typ_must_say_access_token(idp: IdentityProvider) -> None:
+    audience = "https://mcp.test/mcp"
+    strict = JWTAuthenticator(idp.jwks_url, issuer=idp.issuer, audience=audience)
+    lenient = JWTAuthenticator(
+        idp.jwks_url, issuer=idp.issuer, audience=audience, accepted_types=["at+jwt", "JWT"]
+    )
+    access = idp.issue({"sub": "alice", "aud": audience})
+    id_token_shaped = idp.issue({"sub": "alice", "aud": audience}, typ="JWT")
+    untyped = idp.issue({"sub": "alice", "aud": audience}, typ=None)
+    with serve(create_app(authn=strict, require_authn=True)) as url:
+        assert whoami(url, access).status_code == 200
+        for token in (id_token_shaped, untyped):
+            refused = whoami(url, token)
+            assert refused.status_code == 401
+            assert refused.json()["error"]["message"] == "Invalid Bearer token"
+    with serve(create_app(authn=lenient, require_authn=True)) as url:
+        assert whoami(url, id_token_shaped).status_code == 200
+        assert whoami(url, untyped).status_code == 401
+    with pytest.raises(ValueError, match="accepted_types"):
+        JWTAuthenticator(idp.jwks_url, issuer=idp.issuer, audience=audience, accepted_types="JWT")
+
+
+def introspecting(idp: IdentityProvider, **options: Any) -> TokenIntrospectionAuthenticator:
+    return TokenIntrospectionAuthenticator(
+        idp.introspection_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, **options
+    )
+
+
+def test_introspection_accepts_only_access_tokens(idp: IdentityProvider) -> None:
+    idp.tokens["refresh"] = {"active": True, "sub": "alice", "token_type": "refresh_token"}
+    idp.tokens["urn-id"] = {
+        "active": True,
+        "sub": "alice",
+        "token_type": "urn:ietf:params:oauth:token-type:id_token",
+    }
+    idp.tokens["access"] = {"active": True, "sub": "alice", "token_type": "Bearer"}
+    with serve(create_app(authn=introspecting(idp), require_authn=True)) as url:
+        assert whoami(url, "access").status_code == 200
+        for token in ("refresh", "urn-id"):
+            refused = whoami(url, token)
+            assert refused.status_code == 401
+            assert refused.json()["error"]["message"] == "Invalid Bearer token"
+
+
+def test_random_tokens_cannot_turn_into_as_many_introspection_calls(idp: IdentityProvider) -> None:
+    idp.tokens["alice"] = {"active": True, "sub": "alice"}
+    authn = introspecting(idp, max_introspections_per_second=2, negative_cache_ttl=0)
+    with serve(create_app(authn=authn, require_authn=True)) as url:
+        started = time.monotonic()
+
+        async def flood() -> list[int]:
+            async with httpx.AsyncClient() as http:
+                replies = await asyncio.gather(
+                    *(
+                        http.post(
+                            url + "/mcp", content=b"{}", headers={"authorization": f"Bearer random-{n}"}
+                        )
+                        for n in range(200)
+                    )
+                )
+            return [reply.status_code for reply in replies]
+
+        assert set(asyncio.run(flood())) == {401}
+        elapsed = time.monotonic() - started
+        # the bucket holds 2 calls and refills at 2 per second: the flood cost a handful, not 200
+        assert idp.introspections <= 2 + 2 * elapsed + 1
+        assert idp.introspections < 200
