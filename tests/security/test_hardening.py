@@ -427,3 +427,32 @@ def test_random_tokens_cannot_turn_into_as_many_introspection_calls(idp: Identit
         # the bucket holds 2 calls and refills at 2 per second: the flood cost a handful, not 200
         assert idp.introspections <= 2 + 2 * elapsed + 1
         assert idp.introspections < 200
+
+
+# -- 4: cheap checks (session, batch) before the body is parsed; bounded batches ---------------------------
+
+HUGE_ARRAY = b"[" + b"0," * 1_500_000 + b"0]"
+
+
+def test_a_huge_array_is_refused_before_it_is_parsed(base_url: str) -> None:
+    with McpClient(base_url) as anonymous:
+        refused = anonymous.post(HUGE_ARRAY)
+        assert refused.status_code == 400
+        assert (
+            refused.json()["error"]["message"] == "JSON-RPC batches are only accepted for 2025-03-26 sessions"
+        )
+        # with someone else's (or no real) session id, the session is looked up first: 404, nothing parsed
+        stranger = anonymous.post(b"{" * 100_000, **{"mcp-session-id": "0" * 32})
+        assert stranger.status_code == 404
+    with session(base_url, "bob-token") as bob:
+        assert bob.post(HUGE_ARRAY).status_code == 400
+
+
+def test_batches_are_bounded() -> None:
+    with serve(build(max_batch_length=3)) as url, McpClient(url) as old:
+        old.initialize("2025-03-26")
+        pings = [{"jsonrpc": "2.0", "id": n, "method": "ping"} for n in range(4)]
+        refused = old.post(pings)
+        assert refused.status_code == 400
+        assert refused.json()["error"] == {"code": -32600, "message": "a batch may hold at most 3 messages"}
+        assert len(old.post(pings[:3]).json()) == 3

@@ -40,7 +40,7 @@ from pymcp.protocol.jsonrpc import (
     encode_error,
     parse,
 )
-from pymcp.protocol.versions import supports_batches
+from pymcp.protocol.versions import DRAFT_VERSIONS, supports_batches
 from pymcp.security.principal import principal_identity
 from pymcp.server.session import (
     EventStream,
@@ -65,6 +65,7 @@ logger = logging.getLogger("pymcp.transport")
 
 SSE_RETRY_MS = 1000
 KEEPALIVE_SECONDS = 15.0
+_BATCH_REFUSED = "JSON-RPC batches are only accepted for 2025-03-26 sessions"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _SSE_HEADERS = [
     (b"content-type", b"text/event-stream"),
@@ -287,6 +288,12 @@ class StreamableHTTP:
         else:
             await self._reply(send, 405, headers=[(b"allow", b"GET, POST, DELETE")])
 
+    def _session_era(self, headers: dict[bytes, str]) -> bool:
+        """Whether a POST names a session that serves it (looked up before its body is parsed)."""
+        if b"mcp-session-id" not in headers or self.mode == "draft":
+            return False
+        return headers.get(b"mcp-protocol-version") not in DRAFT_VERSIONS
+
     def _stateless_only(self, headers: dict[bytes, str]) -> bool:
         """Whether a GET or DELETE addresses the stateless revision (which has neither)."""
         if self.mode == "draft":
@@ -342,12 +349,21 @@ class StreamableHTTP:
         body = await self._read_body(receive, send, headers)
         if body is None:
             return
+        principal = scope.get("pymcp.principal")
+        # Cheap checks before parsing: whose session this is, and whether a batch can be served at all.
+        session: Session | None = None
+        if self._session_era(headers):
+            session = await self._session(send, headers, principal)
+            if session is None:
+                return
+        if body.lstrip()[:1] == b"[" and (session is None or not supports_batches(session.protocol_version)):
+            await self._error(send, 400, ErrorCode.INVALID_REQUEST, _BATCH_REFUSED)
+            return
         try:
-            message = parse(body)
+            message = parse(body, max_batch=self.settings.max_batch_length)
         except MCPError as error:
             await self._reply(send, 400, encode_error(None, error))
             return
-        principal = scope.get("pymcp.principal")
         if self.mode != "stable":
             try:
                 mcp_headers = RequestHeaders.from_asgi(scope["headers"])
@@ -374,7 +390,7 @@ class StreamableHTTP:
         if isinstance(message, InvalidMessage):
             await self._reply(send, 400, encode_error(message.id, message.error))
             return
-        session = await self._session(send, headers, principal)
+        session = session or await self._session(send, headers, principal)
         if session is None:
             return
         if isinstance(message, list):
@@ -496,12 +512,7 @@ class StreamableHTTP:
         principal: Any,
     ) -> None:
         if not supports_batches(session.protocol_version):
-            await self._error(
-                send,
-                400,
-                ErrorCode.INVALID_REQUEST,
-                "JSON-RPC batches are only accepted for 2025-03-26 sessions",
-            )
+            await self._error(send, 400, ErrorCode.INVALID_REQUEST, _BATCH_REFUSED)
             return
         replies: list[bytes] = []
         emit = self._standalone_emitter(session)
