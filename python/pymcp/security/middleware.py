@@ -36,11 +36,14 @@ from pymcp.security.gate import MCP_PATH, exempt_path_set
 from pymcp.security.oauth import METADATA_PATH, METADATA_PATHS, OAuthProtectedResourceConfig
 from pymcp.security.principal import Principal
 
-__all__ = ["PRINCIPAL_SCOPE_KEY", "SecurityMiddleware", "route_path"]
+__all__ = ["DISCARD_BODY_BYTES", "PRINCIPAL_SCOPE_KEY", "SecurityMiddleware", "route_path"]
 
 logger = logging.getLogger("pymcp.security")
 
 PRINCIPAL_SCOPE_KEY = "pymcp.principal"
+
+# A refused request's body up to this size is read and dropped, which keeps the connection reusable.
+DISCARD_BODY_BYTES = 64 * 1024
 
 _TOKEN_AUTHENTICATORS = (JWTAuthenticator, TokenIntrospectionAuthenticator, TokenMapAuthenticator)
 _TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
@@ -120,6 +123,7 @@ class SecurityMiddleware:
         try:
             principal = await self._authenticate(scope)
         except _Refusal as refusal:
+            await _discard_body(receive)
             await self._refuse(send, refusal, metadata_url)
             return
         scope[PRINCIPAL_SCOPE_KEY] = principal
@@ -231,6 +235,19 @@ def _bearer_token(scope: Scope) -> str | None:
     if not token or not set(token) <= _TOKEN_CHARACTERS:
         raise _Refusal(400, "Malformed Bearer token", error="invalid_request")
     return token
+
+
+async def _discard_body(receive: Receive) -> None:
+    """Read (never parse) a small refused body so the connection can be kept alive; a larger one is left
+    unread and the server closes the connection after the answer."""
+    read = 0
+    while read <= DISCARD_BODY_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        read += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def _send_plain(
