@@ -53,6 +53,7 @@ _SERVER_KWARGS: dict[str, str] = {
     "max_sessions_per_principal": "max_sessions_per_principal",
     "max_client_info_bytes": "max_client_info_bytes",
     "max_batch_length": "max_batch_length",
+    "max_json_depth": "max_json_depth",
 }
 _MIDDLEWARE_KWARGS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MiddlewareConfig))
 # What a browser client may send by default; `Mcp-Param-*` headers are added per tool (`_ToolHeaderCORS`).

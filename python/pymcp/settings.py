@@ -72,8 +72,8 @@ class ServerSettings:
     `allowed_hosts` names the `Host` values served (`name` or `name:port`; required to bind beyond
     loopback); `max_sessions_per_principal` caps the live sessions of one caller (the oldest idle one of
     that same caller is evicted first); `max_client_info_bytes` caps the `clientInfo` plus `capabilities`
-    a session stores; `max_batch_length` the messages of one 2025-03-26 batch (docs/security.md lists
-    every limit).
+    a session stores; `max_batch_length` the messages of one 2025-03-26 batch; `max_json_depth` how
+    deeply `params` may nest (docs/security.md lists every limit, its default and its error).
     """
 
     name: str = "pymcp-kit"
@@ -99,6 +99,7 @@ class ServerSettings:
     max_sessions_per_principal: int = 100
     max_client_info_bytes: int = 16 * 1024
     max_batch_length: int = 100
+    max_json_depth: int = 64
 
     def __post_init__(self) -> None:
         versions = (
@@ -127,7 +128,12 @@ class ServerSettings:
             raise ValueError("sse_history_limit must be >= 0 and session_queue_size > 0")
         hosts = check_allowed_hosts(self.allowed_hosts)
         self.allowed_hosts = None if hosts is None else tuple(sorted(hosts))
-        for name in ("max_sessions_per_principal", "max_client_info_bytes", "max_batch_length"):
+        for name in (
+            "max_sessions_per_principal",
+            "max_client_info_bytes",
+            "max_batch_length",
+            "max_json_depth",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got `{getattr(self, name)}`")
         if not self.task_lease_seconds >= 0.003:

@@ -456,3 +456,64 @@ def test_batches_are_bounded() -> None:
         assert refused.status_code == 400
         assert refused.json()["error"] == {"code": -32600, "message": "a batch may hold at most 3 messages"}
         assert len(old.post(pings[:3]).json()) == 3
+
+
+# -- 16: deep params are a clear -32602, on a session and on a 2026-07-28 round trip -----------------------
+
+
+def nested(depth: int) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+def test_deeply_nested_params_get_a_clear_error(base_url: str) -> None:
+    with session(base_url, "bob-token") as bob:
+        body = b'{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"whoami","x":%s}}' % nested(
+            300
+        )
+        answer = bob.post(body).json()
+        assert answer["id"] == 5
+        assert answer["error"] == {
+            "code": -32602,
+            "message": "`params` are nested deeper than `max_json_depth` (64)",
+        }
+        assert bob.result("tools/call", {"name": "whoami", "arguments": {}, "x": orjson.loads(nested(60))})
+
+
+def test_deep_params_on_a_stateless_round_trip_are_a_clear_error() -> None:
+    from conformance_server import build_app as conformance_app
+
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+    }
+    with serve(conformance_app()) as url:
+        body = b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"%s","x":%s,"_meta":%s}}' % (
+            b"test_input_required_result_multi_round",
+            nested(300),
+            orjson.dumps(meta),
+        )
+        headers = {
+            "accept": ACCEPT,
+            "content-type": "application/json",
+            "mcp-protocol-version": "2026-07-28",
+            "mcp-method": "tools/call",
+            "mcp-name": "test_input_required_result_multi_round",
+        }
+        answer = httpx.post(url + "/mcp", content=body, headers=headers)
+        assert answer.json()["error"]["code"] == -32602
+        assert "max_json_depth" in answer.json()["error"]["message"]
+
+
+def test_stdio_ping_is_authorized() -> None:
+    import io
+
+    from pymcp import run_stdio_server
+
+    app = create_app(
+        authz=RuleBasedAuthorizer({"rules": [{"methods": ["initialize"], "allow_anonymous": True}]})
+    )
+    sink = io.BytesIO()
+    ping = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}) + b"\n"
+    run_stdio_server(app, input_stream=io.BytesIO(ping), output_stream=sink)
+    assert orjson.loads(sink.getvalue())["error"]["code"] == -32006

@@ -45,7 +45,7 @@ from pymcp.protocol.versions import negotiate
 from pymcp.security.principal import principal_identity
 from pymcp.server.context import AskInput, CancellationToken, Emitter
 from pymcp.server.handlers import Handlers
-from pymcp.server.limits import check_client_info_size, check_targets
+from pymcp.server.limits import check_client_info_size, check_depth, check_targets
 from pymcp.server.session import Session, SessionState
 from pymcp.server.tasks import TASK_VERSIONS, TaskMethods
 
@@ -263,6 +263,7 @@ class Dispatcher:
                 raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
             if session.state is not SessionState.READY and method not in _BEFORE_READY:
                 raise MCPError(ErrorCode.INVALID_REQUEST, "the session is not initialized yet")
+            check_depth(request.params, self.settings.max_json_depth)
             check_targets(method, request.params)
             if self.gate is not None:
                 self.gate.authorize(principal, method, request.params)
@@ -318,6 +319,7 @@ class Dispatcher:
             handler = self.stateless_table.get(method)
             if handler is None:
                 raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
+            check_depth(request.params, self.settings.max_json_depth)
             check_targets(method, request.params)
             if self.gate is not None:
                 self._authorize_stateless(principal, method, request.params)

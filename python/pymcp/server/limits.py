@@ -11,7 +11,7 @@ import orjson
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.registry.resources import check_resource_uri
 
-__all__ = ["check_client_info_size", "check_targets"]
+__all__ = ["check_client_info_size", "check_depth", "check_targets"]
 
 _URI_METHODS = frozenset(("resources/read", "resources/subscribe", "resources/unsubscribe"))
 
@@ -45,3 +45,19 @@ def check_client_info_size(
             ErrorCode.INVALID_PARAMS,
             f"`clientInfo` and `capabilities` take {size} bytes, more than `max_client_info_bytes` ({limit})",
         )
+
+
+def check_depth(params: Any, limit: int) -> None:
+    """Refuse `params` nested deeper than `limit` arrays and objects (deeper values could not even be
+    encoded again: orjson stops at 255). Only containers are visited: flat data costs one pass."""
+    if not isinstance(params, dict | list):
+        return
+    pending: list[tuple[Any, int]] = [(params, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > limit:
+            raise MCPError(
+                ErrorCode.INVALID_PARAMS, f"`params` are nested deeper than `max_json_depth` ({limit})"
+            )
+        children = value.values() if type(value) is dict else value
+        pending.extend((child, depth + 1) for child in children if type(child) is dict or type(child) is list)
