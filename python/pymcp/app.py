@@ -54,6 +54,8 @@ _SERVER_KWARGS: dict[str, str] = {
     "max_client_info_bytes": "max_client_info_bytes",
     "max_batch_length": "max_batch_length",
     "max_json_depth": "max_json_depth",
+    "body_timeout": "body_timeout",
+    "body_min_rate": "body_min_rate",
 }
 _MIDDLEWARE_KWARGS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MiddlewareConfig))
 # What a browser client may send by default; `Mcp-Param-*` headers are added per tool (`_ToolHeaderCORS`).

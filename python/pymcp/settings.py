@@ -73,7 +73,9 @@ class ServerSettings:
     loopback); `max_sessions_per_principal` caps the live sessions of one caller (the oldest idle one of
     that same caller is evicted first); `max_client_info_bytes` caps the `clientInfo` plus `capabilities`
     a session stores; `max_batch_length` the messages of one 2025-03-26 batch; `max_json_depth` how
-    deeply `params` may nest (docs/security.md lists every limit, its default and its error).
+    deeply `params` may nest; a request body must arrive within `body_timeout` seconds and, after a
+    5-second grace, at `body_min_rate` bytes per second or more (docs/security.md lists every limit, its
+    default and its error).
     """
 
     name: str = "pymcp-kit"
@@ -100,6 +102,8 @@ class ServerSettings:
     max_client_info_bytes: int = 16 * 1024
     max_batch_length: int = 100
     max_json_depth: int = 64
+    body_timeout: float = 60.0
+    body_min_rate: float = 1024.0
 
     def __post_init__(self) -> None:
         versions = (
@@ -133,6 +137,8 @@ class ServerSettings:
             "max_client_info_bytes",
             "max_batch_length",
             "max_json_depth",
+            "body_timeout",
+            "body_min_rate",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got `{getattr(self, name)}`")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -517,3 +518,29 @@ def test_stdio_ping_is_authorized() -> None:
     ping = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}) + b"\n"
     run_stdio_server(app, input_stream=io.BytesIO(ping), output_stream=sink)
     assert orjson.loads(sink.getvalue())["error"]["code"] == -32006
+
+
+# -- 9: slow bodies are cut off ----------------------------------------------------------------------------
+
+
+def test_trickling_bodies_are_answered_408_and_closed() -> None:
+    with serve(build(body_timeout=1.0)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        request = (
+            b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Accept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{"
+        )
+        connections = [socket.create_connection((host, int(port)), timeout=30) for _ in range(20)]
+        try:
+            for connection in connections:
+                connection.sendall(request)
+            for connection in connections:
+                answer = b""
+                while chunk := connection.recv(65536):  # until the server closes the connection
+                    answer += chunk
+                head, _, body = answer.partition(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 408")
+                assert orjson.loads(body)["error"]["message"] == "the body arrived too slowly"
+        finally:
+            for connection in connections:
+                connection.close()

@@ -18,6 +18,8 @@ one). Paths are matched relative to the mount (`root_path`), so the MCP endpoint
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import parse_qsl
@@ -44,6 +46,7 @@ PRINCIPAL_SCOPE_KEY = "pymcp.principal"
 
 # A refused request's body up to this size is read and dropped, which keeps the connection reusable.
 DISCARD_BODY_BYTES = 64 * 1024
+DISCARD_BODY_SECONDS = 1.0
 
 _TOKEN_AUTHENTICATORS = (JWTAuthenticator, TokenIntrospectionAuthenticator, TokenMapAuthenticator)
 _TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
@@ -241,13 +244,15 @@ async def _discard_body(receive: Receive) -> None:
     """Read (never parse) a small refused body so the connection can be kept alive; a larger one is left
     unread and the server closes the connection after the answer."""
     read = 0
-    while read <= DISCARD_BODY_BYTES:
-        message = await receive()
-        if message["type"] != "http.request":
-            return
-        read += len(message.get("body", b""))
-        if not message.get("more_body", False):
-            return
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DISCARD_BODY_SECONDS):  # a trickle is not waited for
+            while read <= DISCARD_BODY_BYTES:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                read += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
 
 
 async def _send_plain(

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from pymcp.server.dispatch import Dispatcher
     from pymcp.settings import ServerSettings
 
-__all__ = ["SSE_RETRY_MS", "StreamableHTTP"]
+__all__ = ["BODY_GRACE_SECONDS", "SSE_RETRY_MS", "StreamableHTTP"]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -64,6 +64,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 logger = logging.getLogger("pymcp.transport")
 
 SSE_RETRY_MS = 1000
+# Seconds a body may take before `body_min_rate` applies (slow starts, small bodies on slow links).
+BODY_GRACE_SECONDS = 5.0
 KEEPALIVE_SECONDS = 15.0
 _BATCH_REFUSED = "JSON-RPC batches are only accepted for 2025-03-26 sessions"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -315,8 +317,23 @@ class StreamableHTTP:
             return None
         chunks: list[bytes] = []
         size = 0
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         while True:
-            message = await receive()
+            # A trickling body holds a connection and a task: it must keep up `body_min_rate` after a
+            # short grace, and end within `body_timeout` whatever its pace.
+            deadline = min(
+                started + self.settings.body_timeout,
+                started + BODY_GRACE_SECONDS + size / self.settings.body_min_rate,
+            )
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                logger.info("a request body arrived too slowly (%d bytes so far)", size)
+                too_slow = MCPError(ErrorCode.INVALID_REQUEST, "the body arrived too slowly")
+                await self._reply(send, 408, encode_error(None, too_slow), [(b"connection", b"close")])
+                return None
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
