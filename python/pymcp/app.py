@@ -56,6 +56,10 @@ _SERVER_KWARGS: dict[str, str] = {
     "max_json_depth": "max_json_depth",
     "body_timeout": "body_timeout",
     "body_min_rate": "body_min_rate",
+    "max_tasks_per_principal": "max_tasks_per_principal",
+    "max_tasks": "max_tasks",
+    "max_task_argument_bytes": "max_task_argument_bytes",
+    "max_task_result_bytes": "max_task_result_bytes",
 }
 _MIDDLEWARE_KWARGS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MiddlewareConfig))
 # What a browser client may send by default; `Mcp-Param-*` headers are added per tool (`_ToolHeaderCORS`).
@@ -222,6 +226,9 @@ def _task_engine(settings: ServerSettings, store: Store) -> Any:
         store,
         page_size=settings.capabilities.list_page_size,
         lease_ms=round(settings.task_lease_seconds * 1000),
+        max_running_per_owner=settings.max_tasks_per_principal,
+        max_running=settings.max_tasks,
+        max_result_bytes=settings.max_task_result_bytes,
     )
 
 

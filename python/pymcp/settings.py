@@ -74,8 +74,10 @@ class ServerSettings:
     that same caller is evicted first); `max_client_info_bytes` caps the `clientInfo` plus `capabilities`
     a session stores; `max_batch_length` the messages of one 2025-03-26 batch; `max_json_depth` how
     deeply `params` may nest; a request body must arrive within `body_timeout` seconds and, after a
-    5-second grace, at `body_min_rate` bytes per second or more (docs/security.md lists every limit, its
-    default and its error).
+    5-second grace, at `body_min_rate` bytes per second or more; a worker runs at most
+    `max_tasks_per_principal` tasks of one caller and `max_tasks` in all, each with at most
+    `max_task_argument_bytes` of arguments and `max_task_result_bytes` of result (docs/security.md lists
+    every limit, its default and its error).
     """
 
     name: str = "pymcp-kit"
@@ -104,6 +106,10 @@ class ServerSettings:
     max_json_depth: int = 64
     body_timeout: float = 60.0
     body_min_rate: float = 1024.0
+    max_tasks_per_principal: int = 16
+    max_tasks: int = 256
+    max_task_argument_bytes: int = 1024 * 1024
+    max_task_result_bytes: int = 4 * 1024 * 1024
 
     def __post_init__(self) -> None:
         versions = (
@@ -139,6 +145,10 @@ class ServerSettings:
             "max_json_depth",
             "body_timeout",
             "body_min_rate",
+            "max_tasks_per_principal",
+            "max_tasks",
+            "max_task_argument_bytes",
+            "max_task_result_bytes",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got `{getattr(self, name)}`")

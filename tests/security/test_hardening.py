@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -48,6 +49,8 @@ POLICY = {
         {"methods": ["resources/read"], "resource": "res://*", "allow_roles": ["admin"]},
         {"methods": ["tools/call"], "tool": "admin_*", "allow_scopes": ["admin:users"]},
         {"methods": ["tools/call"], "tool": "whoami", "allow_roles": ["staff", "admin"]},
+        {"methods": ["tools/call"], "tool": "hold", "allow_roles": ["staff", "admin"]},
+        {"methods": ["tasks/*"], "allow_roles": ["staff", "admin"]},
     ],
 }
 
@@ -544,3 +547,44 @@ def test_trickling_bodies_are_answered_408_and_closed() -> None:
         finally:
             for connection in connections:
                 connection.close()
+
+
+# -- 6: tasks per principal, task argument and result bytes ------------------------------------------------
+
+
+def test_tasks_are_bounded_per_principal_and_in_size() -> None:
+    release = threading.Event()
+    app = build(max_tasks_per_principal=2, max_task_argument_bytes=1000, max_task_result_bytes=300)
+    tools = get_registry_manager(app).tools
+
+    @tools.register(execution={"taskSupport": "optional"})
+    async def hold(text: str = "") -> str:
+        """Wait until the test releases it."""
+        await asyncio.to_thread(release.wait, 30)
+        return text
+
+    def start(client: McpClient, text: str = "") -> dict[str, Any]:
+        response, _ = client.call("tools/call", {"name": "hold", "arguments": {"text": text}, "task": {}})
+        return response
+
+    with serve(app) as url, ExitStack() as clients:
+        alice = clients.enter_context(session(url, "alice-token"))
+        bob = clients.enter_context(session(url, "bob-token"))
+        for _ in range(2):
+            assert "result" in start(alice)
+        refused = start(alice)
+        assert refused["error"] == {
+            "code": -32008,
+            "message": "too many running tasks for this caller (limit 2)",
+        }
+        assert "result" in start(bob)  # another caller is not affected
+        too_big = start(bob, "x" * 2000)
+        assert too_big["error"]["code"] == -32602
+        assert "more than `max_task_argument_bytes` (1000)" in too_big["error"]["message"]
+        large_result = start(bob, "y" * 500)["result"]["task"]["taskId"]
+        release.set()
+        final = bob.error("tasks/result", {"taskId": large_result})
+        assert final == {"code": -32603, "message": "the task result takes 539 bytes, more than 300"}
+        status = bob.result("tasks/get", {"taskId": large_result})
+        assert status["status"] == "failed"
+        assert "more than 300" in status["statusMessage"]
