@@ -60,6 +60,8 @@ _SERVER_KWARGS: dict[str, str] = {
     "max_tasks": "max_tasks",
     "max_task_argument_bytes": "max_task_argument_bytes",
     "max_task_result_bytes": "max_task_result_bytes",
+    "store_pool_size": "store_pool_size",
+    "store_pool_timeout": "store_pool_timeout",
 }
 _MIDDLEWARE_KWARGS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MiddlewareConfig))
 # What a browser client may send by default; `Mcp-Param-*` headers are added per tool (`_ToolHeaderCORS`).
@@ -263,7 +265,9 @@ def create_app(
     _configure_logging(config.logging)
     gate = _security_gate(config, settings)
     registries = RegistryManager.snapshot_globals()
-    state_store = open_store(store)
+    state_store = open_store(
+        store, pool_size=settings.store_pool_size, pool_timeout=settings.store_pool_timeout
+    )
     task_engine = _task_engine(settings, state_store)
 
     @asynccontextmanager

@@ -76,8 +76,9 @@ class ServerSettings:
     deeply `params` may nest; a request body must arrive within `body_timeout` seconds and, after a
     5-second grace, at `body_min_rate` bytes per second or more; a worker runs at most
     `max_tasks_per_principal` tasks of one caller and `max_tasks` in all, each with at most
-    `max_task_argument_bytes` of arguments and `max_task_result_bytes` of result (docs/security.md lists
-    every limit, its default and its error).
+    `max_task_argument_bytes` of arguments and `max_task_result_bytes` of result; a `redis://` store
+    lends `store_pool_size` connections, for which a request waits up to `store_pool_timeout` seconds
+    (docs/security.md lists every limit, its default and its error).
     """
 
     name: str = "pymcp-kit"
@@ -110,6 +111,8 @@ class ServerSettings:
     max_tasks: int = 256
     max_task_argument_bytes: int = 1024 * 1024
     max_task_result_bytes: int = 4 * 1024 * 1024
+    store_pool_size: int = 64
+    store_pool_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         versions = (
@@ -149,6 +152,8 @@ class ServerSettings:
             "max_tasks",
             "max_task_argument_bytes",
             "max_task_result_bytes",
+            "store_pool_size",
+            "store_pool_timeout",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got `{getattr(self, name)}`")

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
-from pymcp.state.store import MemoryStore, Store, Subscription
+from pymcp.state.store import STORE_UNAVAILABLE, MemoryStore, Store, Subscription, log_store_failure
 
 __all__ = [
     "EventStream",
@@ -42,12 +42,12 @@ class SessionLimitError(Exception):
 
 
 def _log_store_failure(error: Exception) -> None:
-    logger.warning("the session store failed: %r", error)
+    log_store_failure(logger, "sessions", error)
 
 
 def _unavailable(error: Exception) -> SessionStoreError:
     _log_store_failure(error)
-    return SessionStoreError("the session store is unavailable")
+    return SessionStoreError(STORE_UNAVAILABLE)
 
 
 class SessionState(enum.Enum):
@@ -492,12 +492,12 @@ class SessionManager:
                     event = await subscription.get()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception as error:
                     current = asyncio.current_task()
                     if current is not None and current.cancelling():
                         return  # redis-py turns a cancelled read into a connection error
                     # The store's connection dropped: copies are re-read on their next refresh.
-                    logger.exception("session events interrupted; resubscribing")
+                    log_store_failure(logger, "session events (resubscribing)", error)
                     await asyncio.sleep(1)
                     with contextlib.suppress(Exception):
                         await subscription.aclose()

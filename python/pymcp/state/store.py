@@ -11,21 +11,48 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from pymcp.errors import ErrorCode, MCPError
+
 __all__ = [
+    "STORE_UNAVAILABLE",
     "MemoryStore",
     "Page",
     "Store",
     "StoreEvent",
+    "StoreUnavailable",
     "Subscription",
     "TaskStore",
     "Transition",
+    "log_store_failure",
     "open_store",
 ]
+
+STORE_UNAVAILABLE = "the session store is unavailable"
+# During an outage every request fails the same way: one log line per this many seconds, not one each.
+_LOG_EVERY_SECONDS = 10.0
+_last_logged: dict[str, float] = {}
+
+
+class StoreUnavailable(MCPError):
+    """The store cannot be reached (or gave no connection in time): `-32603`, HTTP 503, for any method."""
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.INTERNAL_ERROR, STORE_UNAVAILABLE, http_status=503)
+
+
+def log_store_failure(logger: logging.Logger, what: str, error: BaseException) -> None:
+    """Warn that the store failed, at most once per `_LOG_EVERY_SECONDS` for each `what`, without a
+    traceback (an outage is not a bug, and it would log one per request)."""
+    now = time.monotonic()
+    if now - _last_logged.get(what, float("-inf")) >= _LOG_EVERY_SECONDS:
+        _last_logged[what] = now
+        logger.warning("%s: the store failed: %r", what, error)
 
 
 @dataclass(frozen=True)
@@ -279,16 +306,17 @@ class MemoryStore:
         self._subscriptions.clear()
 
 
-def open_store(target: str | Store | None) -> Store:
+def open_store(target: str | Store | None, *, pool_size: int = 64, pool_timeout: float = 10.0) -> Store:
     """The store `create_app(store=...)` names: `None` or `"memory"`, a `redis://`, `rediss://` or
-    `unix://` URL, or a ready `Store` (used as given; its owner closes it)."""
+    `unix://` URL, or a ready `Store` (used as given; its owner closes it). A URL's connections come
+    from a pool of `pool_size`; a request waits up to `pool_timeout` seconds for one."""
     if target is None or target == "memory":
         return MemoryStore()
     if isinstance(target, str):
         if target.startswith(("redis://", "rediss://", "unix://")):
             from pymcp.state.redis import RedisStore  # lazily: redis is an optional dependency
 
-            return RedisStore(target)
+            return RedisStore(target, pool_size=pool_size, pool_timeout=pool_timeout)
         raise ValueError(f"unknown store `{target[:80]}`: expected `memory` or a `redis://` URL")
     if not isinstance(target, Store):
         raise TypeError(f"`store` must be a URL or a `Store`, not `{type(target).__name__}`")

@@ -26,7 +26,16 @@ from typing import Any, Final
 import orjson
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.state.store import MemoryStore, Store, StoreEvent, Subscription, TaskStore, Transition
+from pymcp.state.store import (
+    MemoryStore,
+    Store,
+    StoreEvent,
+    StoreUnavailable,
+    Subscription,
+    TaskStore,
+    Transition,
+    log_store_failure,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -635,11 +644,11 @@ class TaskEngine:
                 event = await subscription.get()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
                 if _cancel_was_swallowed():
                     return
                 # The store's connection dropped: waiters fall back to their lease-period re-checks.
-                logger.exception("task events interrupted; resubscribing")
+                log_store_failure(logger, "task events (resubscribing)", error)
                 await asyncio.sleep(1)
                 with contextlib.suppress(Exception):
                     await subscription.aclose()
@@ -683,6 +692,8 @@ class TaskEngine:
                         record = await self._store.get(_NAMESPACE, owner, task_id)
                         if record is None or record["status"] in TERMINAL_STATUSES:
                             self._stop_local(task_id)
+                except StoreUnavailable as error:
+                    log_store_failure(logger, "renewing task leases", error)
                 except Exception:
                     if _cancel_was_swallowed():
                         return
