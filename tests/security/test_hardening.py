@@ -25,6 +25,7 @@ from pymcp.security import (
     TokenIntrospectionAuthenticator,
     TokenMapAuthenticator,
 )
+from pymcp.state.store import SUBSCRIPTION_QUEUE_SIZE, MemoryStore
 from server.mcp_client import ACCEPT, McpClient, initialize_message
 from support.authservers import CLIENT_ID, CLIENT_SECRET, IdentityProvider
 from support.server import serve
@@ -588,3 +589,36 @@ def test_tasks_are_bounded_per_principal_and_in_size() -> None:
         status = bob.result("tasks/get", {"taskId": large_result})
         assert status["status"] == "failed"
         assert "more than 300" in status["statusMessage"]
+
+
+# -- 15: a deleted session frees its memory at once; event queues are bounded -----------------------------
+
+
+def test_deleted_sessions_leave_nothing_behind() -> None:
+    app = create_app()
+    store = app.state.state_store
+    with serve(app) as url, McpClient(url) as client:
+        for _ in range(300):
+            client.session_id = None
+            client.initialize()
+            assert client.http.delete(client.url, headers=client.headers()).status_code == 204
+        sessions = app.state.session_manager
+        assert sessions.sessions == {}
+        assert sessions._owned == {}
+        assert app.state.dispatcher.sessions == set()
+        assert not any(namespace == "session" for namespace, _ in store._spaces)
+        assert len(store._expiries) <= 64
+        assert all(subscription.pending <= SUBSCRIPTION_QUEUE_SIZE for subscription in store._subscriptions)
+
+
+async def test_an_unread_subscription_holds_a_bounded_number_of_events() -> None:
+    store = MemoryStore()
+    unread = await store.subscribe()
+    for n in range(3 * SUBSCRIPTION_QUEUE_SIZE):
+        await store.create("task", "alice", str(n), {"status": "working"}, ttl_ms=60_000)
+        await store.transition("task", "alice", str(n), {"status": "completed"}, from_statuses=["working"])
+        await store.delete("task", "alice", str(n))
+    assert unread.pending == SUBSCRIPTION_QUEUE_SIZE  # type: ignore[attr-defined]
+    assert store._spaces == {}
+    assert len(store._expiries) <= 64
+    assert (await unread.get()).record_id == str(2 * SUBSCRIPTION_QUEUE_SIZE)  # the newest were kept

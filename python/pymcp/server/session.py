@@ -354,14 +354,14 @@ class SessionManager:
         session = self.remove(session_id)
         if session is None:
             return
+        space = _space(session.owner, session_id)
         try:
+            # The transition tells every worker to drop its copy; then the record goes at once (a
+            # tombstone kept for the idle TTL made every deleted session cost memory for ten minutes).
             await self.store.transition(
-                _NAMESPACE,
-                _space(session.owner, session_id),
-                session_id,
-                {"status": _DELETED},
-                from_statuses=_LIVE,
+                _NAMESPACE, space, session_id, {"status": _DELETED}, from_statuses=_LIVE
             )
+            await self.store.delete(_NAMESPACE, space, session_id)
         except Exception as error:
             raise _unavailable(error) from error
 
