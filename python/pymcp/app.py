@@ -54,6 +54,7 @@ _SERVER_KWARGS: dict[str, str] = {
     "max_client_info_bytes": "max_client_info_bytes",
     "max_batch_length": "max_batch_length",
     "max_json_depth": "max_json_depth",
+    "max_json_array_length": "max_json_array_length",
     "body_timeout": "body_timeout",
     "body_min_rate": "body_min_rate",
     "max_tasks_per_principal": "max_tasks_per_principal",

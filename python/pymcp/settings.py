@@ -70,15 +70,14 @@ class ServerSettings:
     `allowed_origins`, `max_request_bytes`, `sse_history_limit`, `session_queue_size` and the session
     timeouts (seconds) are new: they bound what one client can make the server hold.
     `allowed_hosts` names the `Host` values served (`name` or `name:port`; required to bind beyond
-    loopback); `max_sessions_per_principal` caps the live sessions of one caller (the oldest idle one of
-    that same caller is evicted first); `max_client_info_bytes` caps the `clientInfo` plus `capabilities`
-    a session stores; `max_batch_length` the messages of one 2025-03-26 batch; `max_json_depth` how
-    deeply `params` may nest; a request body must arrive within `body_timeout` seconds and, after a
-    5-second grace, at `body_min_rate` bytes per second or more; a worker runs at most
-    `max_tasks_per_principal` tasks of one caller and `max_tasks` in all, each with at most
-    `max_task_argument_bytes` of arguments and `max_task_result_bytes` of result; a `redis://` store
-    lends `store_pool_size` connections, for which a request waits up to `store_pool_timeout` seconds
-    (docs/security.md lists every limit, its default and its error).
+    loopback). The limits, each refused with a clear error (docs/security.md lists defaults and errors):
+    `max_sessions_per_principal` (the oldest idle session of that same caller is evicted first),
+    `max_client_info_bytes` (the `clientInfo` plus `capabilities` a session stores), `max_batch_length`,
+    `max_json_depth` and `max_json_array_length` (of `params`), `body_timeout` and `body_min_rate` (a
+    body must arrive within the first and, after a 5-second grace, at least at the second, in bytes per
+    second), `max_tasks_per_principal` and `max_tasks` (running on one worker), `max_task_argument_bytes`
+    and `max_task_result_bytes`, and for a `redis://` store `store_pool_size` connections, for which a
+    request waits up to `store_pool_timeout` seconds.
     """
 
     name: str = "pymcp-kit"
@@ -105,6 +104,7 @@ class ServerSettings:
     max_client_info_bytes: int = 16 * 1024
     max_batch_length: int = 100
     max_json_depth: int = 64
+    max_json_array_length: int = 10_000
     body_timeout: float = 60.0
     body_min_rate: float = 1024.0
     max_tasks_per_principal: int = 16
@@ -146,6 +146,7 @@ class ServerSettings:
             "max_client_info_bytes",
             "max_batch_length",
             "max_json_depth",
+            "max_json_array_length",
             "body_timeout",
             "body_min_rate",
             "max_tasks_per_principal",

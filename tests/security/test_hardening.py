@@ -622,3 +622,13 @@ async def test_an_unread_subscription_holds_a_bounded_number_of_events() -> None
     assert store._spaces == {}
     assert len(store._expiries) <= 64
     assert (await unread.get()).record_id == str(2 * SUBSCRIPTION_QUEUE_SIZE)  # the newest were kept
+
+
+def test_long_arrays_in_params_get_a_clear_error(base_url: str) -> None:
+    with session(base_url, "bob-token") as bob:
+        refused = bob.error("tools/call", {"name": "whoami", "arguments": {}, "x": [0] * 10_001})
+        assert refused == {
+            "code": -32602,
+            "message": "`params` hold an array of 10001 items, more than `max_json_array_length` (10000)",
+        }
+        assert bob.result("tools/call", {"name": "whoami", "arguments": {}, "x": [0] * 10_000})

@@ -263,7 +263,7 @@ class Dispatcher:
                 raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
             if session.state is not SessionState.READY and method not in _BEFORE_READY:
                 raise MCPError(ErrorCode.INVALID_REQUEST, "the session is not initialized yet")
-            check_depth(request.params, self.settings.max_json_depth)
+            check_depth(request.params, self.settings.max_json_depth, self.settings.max_json_array_length)
             check_targets(method, request.params)
             if self.gate is not None:
                 self.gate.authorize(principal, method, request.params)
@@ -319,7 +319,7 @@ class Dispatcher:
             handler = self.stateless_table.get(method)
             if handler is None:
                 raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"method not found: `{method}`")
-            check_depth(request.params, self.settings.max_json_depth)
+            check_depth(request.params, self.settings.max_json_depth, self.settings.max_json_array_length)
             check_targets(method, request.params)
             if self.gate is not None:
                 self._authorize_stateless(principal, method, request.params)

@@ -47,9 +47,10 @@ def check_client_info_size(
         )
 
 
-def check_depth(params: Any, limit: int) -> None:
+def check_depth(params: Any, limit: int, max_array: int) -> None:
     """Refuse `params` nested deeper than `limit` arrays and objects (deeper values could not even be
-    encoded again: orjson stops at 255). Only containers are visited: flat data costs one pass."""
+    encoded again: orjson stops at 255), or holding an array longer than `max_array`. Only containers
+    are visited: flat data costs one pass."""
     if not isinstance(params, dict | list):
         return
     pending: list[tuple[Any, int]] = [(params, 1)]
@@ -59,5 +60,14 @@ def check_depth(params: Any, limit: int) -> None:
             raise MCPError(
                 ErrorCode.INVALID_PARAMS, f"`params` are nested deeper than `max_json_depth` ({limit})"
             )
-        children = value.values() if type(value) is dict else value
+        if type(value) is dict:
+            children = value.values()
+        else:
+            if len(value) > max_array:
+                raise MCPError(
+                    ErrorCode.INVALID_PARAMS,
+                    f"`params` hold an array of {len(value)} items,"
+                    f" more than `max_json_array_length` ({max_array})",
+                )
+            children = value
         pending.extend((child, depth + 1) for child in children if type(child) is dict or type(child) is list)
