@@ -219,7 +219,7 @@ class StreamableHTTP:
     async def _error(self, send: Send, status: int, code: int, message: str, data: Any = None) -> None:
         await self._reply(send, status, encode_error(None, MCPError(code, message, data)))
 
-    def _origin_allowed(self, scope: Scope, origin: str, host: str | None) -> bool:
+    def _origin_allowed(self, scope: Scope, origin: str) -> bool:
         if origin in self.allowed_origins or "*" in self.allowed_origins:
             return True
         origin_host = urlsplit(origin).netloc
@@ -276,7 +276,7 @@ class StreamableHTTP:
                 await self._error(send, 403, ErrorCode.FORBIDDEN, f"host `{host[:200]}` is not allowed")
                 return
         origin = headers.get(b"origin")
-        if origin is not None and not self._origin_allowed(scope, origin, headers.get(b"host")):
+        if origin is not None and not self._origin_allowed(scope, origin):
             await self._error(send, 403, ErrorCode.FORBIDDEN, f"origin `{origin[:200]}` is not allowed")
             return
         if method == "POST":
