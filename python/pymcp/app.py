@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pymcp._hosts import is_loopback
 from pymcp.protocol.versions import versions_for_mode
 from pymcp.registry.manager import RegistryManager
 from pymcp.registry.tools import ToolRegistry
@@ -51,6 +52,20 @@ _SERVER_KWARGS: dict[str, str] = {
     "health_path": "health_path",
     "ready_path": "ready_path",
     "task_lease_seconds": "task_lease_seconds",
+    "allowed_hosts": "allowed_hosts",
+    "max_sessions_per_principal": "max_sessions_per_principal",
+    "max_client_info_bytes": "max_client_info_bytes",
+    "max_batch_length": "max_batch_length",
+    "max_json_depth": "max_json_depth",
+    "max_json_array_length": "max_json_array_length",
+    "body_timeout": "body_timeout",
+    "body_min_rate": "body_min_rate",
+    "max_tasks_per_principal": "max_tasks_per_principal",
+    "max_tasks": "max_tasks",
+    "max_task_argument_bytes": "max_task_argument_bytes",
+    "max_task_result_bytes": "max_task_result_bytes",
+    "store_pool_size": "store_pool_size",
+    "store_pool_timeout": "store_pool_timeout",
 }
 _MIDDLEWARE_KWARGS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MiddlewareConfig))
 # What a browser client may send by default; `Mcp-Param-*` headers are added per tool (`_ToolHeaderCORS`).
@@ -193,6 +208,7 @@ def _security_gate(config: MiddlewareConfig, settings: ServerSettings) -> Any:
         if config.auth_exempt_paths is not None
         else _default_exempt_paths(settings),
         oauth=config.oauth,
+        allowed_hosts=settings.allowed_hosts,
     )
 
 
@@ -211,6 +227,9 @@ def _task_engine(settings: ServerSettings, store: Store) -> Any:
         store,
         page_size=settings.capabilities.list_page_size,
         lease_ms=round(settings.task_lease_seconds * 1000),
+        max_running_per_owner=settings.max_tasks_per_principal,
+        max_running=settings.max_tasks,
+        max_result_bytes=settings.max_task_result_bytes,
     )
 
 
@@ -245,7 +264,9 @@ def create_app(
     _configure_logging(config.logging)
     gate = _security_gate(config, settings)
     registries = RegistryManager.snapshot_globals()
-    state_store = open_store(store)
+    state_store = open_store(
+        store, pool_size=settings.store_pool_size, pool_timeout=settings.store_pool_timeout
+    )
     task_engine = _task_engine(settings, state_store)
 
     @asynccontextmanager
@@ -294,6 +315,7 @@ def create_app(
 
     sessions = SessionManager(
         store=state_store,
+        max_per_principal=settings.max_sessions_per_principal,
         idle_seconds=settings.session_idle_timeout,
         handshake_seconds=settings.session_handshake_timeout,
         history_limit=settings.sse_history_limit,
@@ -331,7 +353,13 @@ def run_http_server(
     **kwargs: Any,
 ) -> None:
     """Serve `app` with uvicorn. Binds 127.0.0.1 by default (0.3.0 bound every interface): pass
-    `host="0.0.0.0"` to accept remote clients, and then configure authentication and `allowed_origins`."""
+    `host="0.0.0.0"` to accept remote clients, and then configure authentication and `allowed_hosts` (required
+    there: a `ValueError` otherwise)."""
+    settings = getattr(getattr(app, "state", None), "server_settings", None)
+    if not is_loopback(host) and not getattr(settings, "allowed_hosts", None):
+        raise ValueError(
+            f"binding `{host}` reaches beyond this machine: set `allowed_hosts` (DNS rebinding protection)"
+        )
     kwargs.setdefault("log_level", "warning")
     uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=timeout_graceful_shutdown, **kwargs)
 

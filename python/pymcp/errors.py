@@ -3,11 +3,11 @@
 ```
 PymcpError
 ├── ProtocolError (= MCPError)       answered as a JSON-RPC error: code, message, data
+│   └── StoreUnavailable             the state store could not be reached: -32603, HTTP 503
 ├── AuthenticationError              credentials were sent and are not valid (401)
 ├── AuthorizationError               the principal may not do this (403, or 401 when anonymous)
 ├── PolicyError (also ValueError)    a policy that cannot be loaded: rule_index, rule_id, key
 ├── InvalidArgument                  a call's arguments do not match the input schema
-├── StoreUnavailable                 the state store could not be reached (503)
 └── TaskCancelled (alias CancelledError in pymcp.tasks)   the task was cancelled
 ```
 Old names stay importable from where they were (`pymcp.security.authz.AuthenticationError`,
@@ -24,6 +24,7 @@ from typing import Any
 from pymcp import _core
 
 __all__ = [
+    "STORE_UNAVAILABLE",
     "AuthenticationError",
     "AuthorizationError",
     "ErrorCode",
@@ -36,6 +37,9 @@ __all__ = [
     "TaskCancelled",
     "jsonrpc_error",
 ]
+
+
+STORE_UNAVAILABLE = "the session store is unavailable"
 
 
 class PymcpError(Exception):
@@ -135,8 +139,12 @@ class InvalidArgument(PymcpError):
     """A call's arguments do not match the tool's input schema; the message names the field."""
 
 
-class StoreUnavailable(PymcpError):
-    """The state store could not be reached: the transport answers 503 (the details are logged)."""
+class StoreUnavailable(MCPError):
+    """The state store could not be reached (or gave no connection in time): `-32603` with HTTP 503, for
+    any method; the details are logged, never sent."""
+
+    def __init__(self, message: str = STORE_UNAVAILABLE) -> None:
+        super().__init__(ErrorCode.INTERNAL_ERROR, message, http_status=503)
 
 
 class TaskCancelled(PymcpError):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pymcp import _core
+from pymcp._hosts import check_allowed_hosts
 from pymcp.protocol.versions import DRAFT_VERSIONS, KNOWN_VERSIONS, STABLE_VERSIONS, versions_for_mode
 
 __all__ = [
@@ -122,6 +123,16 @@ class ServerSettings:
     timeouts (seconds) are new: they bound what one client can make the server hold.
     `health_path` (liveness) and `ready_path` (readiness: the store answers) are served outside
     authentication; `None` turns one off.
+
+    `allowed_hosts` names the `Host` values served (`name` or `name:port`; required to bind beyond
+    loopback). The limits, each refused with a clear error (docs/security.md lists defaults and errors):
+    `max_sessions_per_principal` (the oldest idle session of that same caller is evicted first),
+    `max_client_info_bytes` (the `clientInfo` plus `capabilities` a session stores), `max_batch_length`,
+    `max_json_depth` and `max_json_array_length` (of `params`), `body_timeout` and `body_min_rate` (a
+    body must arrive within the first and, after a 5-second grace, at least at the second, in bytes per
+    second), `max_tasks_per_principal` and `max_tasks` (running on one worker), `max_task_argument_bytes`
+    and `max_task_result_bytes`, and for a `redis://` store `store_pool_size` connections, for which a
+    request waits up to `store_pool_timeout` seconds.
     """
 
     name: str = "pymcp-kit"
@@ -145,6 +156,20 @@ class ServerSettings:
     task_lease_seconds: float = 15.0
     health_path: str | None = "/health"
     ready_path: str | None = "/ready"
+    allowed_hosts: Sequence[str] | None = None
+    max_sessions_per_principal: int = 100
+    max_client_info_bytes: int = 16 * 1024
+    max_batch_length: int = 100
+    max_json_depth: int = 64
+    max_json_array_length: int = 10_000
+    body_timeout: float = 60.0
+    body_min_rate: float = 1024.0
+    max_tasks_per_principal: int = 16
+    max_tasks: int = 256
+    max_task_argument_bytes: int = 1024 * 1024
+    max_task_result_bytes: int = 4 * 1024 * 1024
+    store_pool_size: int = 64
+    store_pool_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         versions = (
@@ -179,6 +204,25 @@ class ServerSettings:
             raise ValueError(f"max_request_bytes must be positive, got `{self.max_request_bytes}`")
         if self.sse_history_limit < 0 or self.session_queue_size <= 0:
             raise ValueError("sse_history_limit must be >= 0 and session_queue_size > 0")
+        hosts = check_allowed_hosts(self.allowed_hosts)
+        self.allowed_hosts = None if hosts is None else tuple(sorted(hosts))
+        for name in (
+            "max_sessions_per_principal",
+            "max_client_info_bytes",
+            "max_batch_length",
+            "max_json_depth",
+            "max_json_array_length",
+            "body_timeout",
+            "body_min_rate",
+            "max_tasks_per_principal",
+            "max_tasks",
+            "max_task_argument_bytes",
+            "max_task_result_bytes",
+            "store_pool_size",
+            "store_pool_timeout",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got `{getattr(self, name)}`")
         if not self.task_lease_seconds >= 0.003:
             raise ValueError(f"task_lease_seconds must be at least 0.003, got `{self.task_lease_seconds}`")
 

@@ -14,6 +14,7 @@ import redis.exceptions
 
 from pymcp import create_app
 from pymcp.state import MemoryStore
+from pymcp.state.store import StoreUnavailable
 from server.mcp_client import McpClient, initialize_message
 from support.mcp_schema import validate_message
 from support.server import serve
@@ -79,6 +80,7 @@ async def test_a_worker_whose_redis_is_down_does_not_start() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens there
     app = create_app(store=f"redis://127.0.0.1:{port}/0")
-    with pytest.raises(redis.exceptions.ConnectionError):
+    with pytest.raises(StoreUnavailable, match="the session store is unavailable") as raised:
         async with app.router.lifespan_context(app):
             pass
+    assert isinstance(raised.value.__cause__, redis.exceptions.ConnectionError)

@@ -95,7 +95,10 @@ class IdentityProvider:
         now = int(time.time())
         payload = {"iss": self.issuer, "iat": now, "exp": now + 300, **claims}
         return jwt.encode(
-            payload, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid, **header}
+            payload,
+            key.private_key,
+            algorithm=key.algorithm,
+            headers={"kid": key.kid, "typ": "at+jwt", **header},
         )
 
     async def _introspect(self, request: Request) -> Response:

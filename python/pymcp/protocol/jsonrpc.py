@@ -93,12 +93,17 @@ MAX_DEPTH = 1024
 _CLASSIFIER = _core.MessageClassifier(Request, Notification, Response, InvalidMessage, MCPError)
 
 
-def parse(body: bytes) -> Message | InvalidMessage | list[Message | InvalidMessage]:
-    """Parse and validate one JSON-RPC message or batch; raise `MCPError(PARSE_ERROR)` if it is not JSON."""
+def parse(
+    body: bytes, *, max_batch: int | None = None
+) -> Message | InvalidMessage | list[Message | InvalidMessage]:
+    """Parse and validate one JSON-RPC message or batch; raise `MCPError(PARSE_ERROR)` if it is not JSON,
+    and `MCPError(INVALID_REQUEST)` for a batch longer than `max_batch` (before any element is looked at)."""
     try:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise MCPError(ErrorCode.PARSE_ERROR, _parse_error_message(exc)) from None
+    if max_batch is not None and type(decoded) is list and len(decoded) > max_batch:
+        raise MCPError(ErrorCode.INVALID_REQUEST, f"a batch may hold at most {max_batch} messages")
     return _CLASSIFIER.classify(decoded)  # type: ignore[no-any-return]
 
 

@@ -8,7 +8,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
+from pymcp.errors import ErrorCode, MCPError
 from pymcp.registry.base import Registry, dump_value
 
 __all__ = [
@@ -17,8 +19,33 @@ __all__ = [
     "ResourceRegistry",
     "ResourceTemplateDefinition",
     "ResourceUpdatedListener",
+    "check_resource_uri",
     "normalize_resource_result",
 ]
+
+# How many times a URI is percent-decoded when looking for dot segments (`%252e` is `%2e` once decoded).
+_DECODE_ROUNDS = 3
+
+
+def check_resource_uri(uri: str) -> None:
+    """Refuse a URI with a `.` or `..` path segment, however it is percent-encoded or slashed.
+
+    Resources are matched and authorized as written, so `res://public/../admin/x` would pass a
+    `res://public/*` rule and reach a template handler as `../admin/x`: such URIs never get that far.
+    """
+    decoded = uri
+    for _ in range(_DECODE_ROUNDS):
+        segments = decoded.replace("\\", "/").split("/")
+        if any(segment in (".", "..") for segment in segments):
+            raise MCPError(
+                ErrorCode.INVALID_PARAMS,
+                f"resource uri `{uri[:200]}` has a `.` or `..` segment",
+                {"uri": uri[:200]},
+            )
+        if "%" not in decoded:
+            return
+        decoded = unquote(decoded)
+
 
 ResourceHandler = Callable[..., Any]
 ResourceUpdatedListener = Callable[[str], None]
@@ -291,6 +318,7 @@ class ResourceRegistry(Registry[ResourceDefinition]):
         self, uri: str
     ) -> tuple[ResourceDefinition | ResourceTemplateDefinition, dict[str, str]] | None:
         """The resource or template that serves `uri`, with the template's variable values."""
+        check_resource_uri(uri)
         resource = self._items.get(uri)
         if resource is not None:
             return resource, {}

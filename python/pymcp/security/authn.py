@@ -316,12 +316,49 @@ class _ExpiringCache:
 # -- RFC 7662 introspection ------------------------------------------------------------------------
 
 
+# `token_type` values (RFC 7662 §2.2, bare or as RFC 8693 URNs) that are never access tokens.
+_NOT_ACCESS_TOKENS = frozenset(("refresh_token", "id_token"))
+
+
+class _Throttle:
+    """At most `concurrent` calls at once and `per_second` started per second (a token bucket holding up
+    to one second's worth); a call over the rate is refused at once rather than queued."""
+
+    def __init__(self, concurrent: int, per_second: float) -> None:
+        if concurrent <= 0 or per_second <= 0:
+            raise ValueError("introspection limits must be positive")
+        self._slots = asyncio.Semaphore(concurrent)
+        self._rate = per_second
+        self._capacity = max(1.0, per_second)
+        self._tokens = self._capacity
+        self._updated = time.monotonic()
+
+    def _take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
+        self._updated = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    async def run(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        if not self._take():
+            logger.warning("token introspection is over its rate limit: refusing a token unchecked")
+            raise AuthenticationError("Token introspection failed")
+        async with self._slots:
+            return await call()
+
+
 class TokenIntrospectionAuthenticator:
     """Validates tokens with an RFC 7662 introspection endpoint (pymcp-kit 0.3.0's keyword arguments).
 
     Results are cached by the token's SHA-256 digest for `cache_ttl` seconds (never past the token's `exp`),
     rejections for `negative_cache_ttl` seconds; concurrent requests with the same token share one
     introspection call. Failing to reach the endpoint is a 401 ("Token introspection failed"), not cached.
+    At most `max_concurrent_introspections` calls run at once and `max_introspections_per_second` start
+    per second; a token that would exceed the rate is refused (401, not cached), so a flood of random
+    tokens cannot turn into a flood of calls. A token whose `token_type` is a refresh or ID token is refused.
     """
 
     def __init__(
@@ -345,6 +382,8 @@ class TokenIntrospectionAuthenticator:
         negative_cache_ttl: float = 5.0,
         max_cache_size: int = 10_000,
         leeway: float = 0.0,
+        max_concurrent_introspections: int = 16,
+        max_introspections_per_second: float = 50.0,
     ) -> None:
         if not introspection_url:
             raise ValueError("`introspection_url` must not be empty")
@@ -371,6 +410,7 @@ class TokenIntrospectionAuthenticator:
         self.leeway = leeway
         self._cache = _ExpiringCache(max_cache_size)
         self._in_flight = _SingleFlight()
+        self._throttle = _Throttle(max_concurrent_introspections, max_introspections_per_second)
 
     async def authenticate(self, request: Any) -> Principal | None:
         token = get_bearer_token(request)
@@ -388,7 +428,7 @@ class TokenIntrospectionAuthenticator:
         return cached
 
     async def _introspect_and_cache(self, key: bytes, token: str) -> Principal | AuthenticationError:
-        claims = await self._introspect(token)  # endpoint failures propagate uncached
+        claims = await self._throttle.run(lambda: self._introspect(token))  # failures propagate uncached
         now = time.time()
         try:
             principal = self._check(claims, now)
@@ -432,6 +472,13 @@ class TokenIntrospectionAuthenticator:
 
     def _check(self, claims: Mapping[str, Any], now: float) -> Principal:
         if claims.get("active") is not True:
+            raise AuthenticationError(INVALID_TOKEN)
+        token_type = claims.get("token_type")
+        if (
+            isinstance(token_type, str)
+            and token_type.strip().lower().rpartition(":")[2] in _NOT_ACCESS_TOKENS
+        ):
+            # RFC 7662 §2.2: a live refresh or ID token is still not an access token.
             raise AuthenticationError(INVALID_TOKEN)
         exp = claims.get("exp")
         if exp is not None and (not _is_number(exp) or exp + self.leeway <= now):
@@ -495,6 +542,12 @@ _KEY_TYPES: dict[str, tuple[str, str | None]] = {
 _VERIFIED_CACHE_SIZE = 10_000
 
 
+def _media_type(value: str) -> str:
+    """A `typ` value compared as RFC 7515 §4.1.9 says: case-insensitively, `application/` optional."""
+    value = value.strip().lower()
+    return value.removeprefix("application/")
+
+
 class JWTAuthenticator:
     """Validates JWT access tokens signed by keys from the issuer's JWKS.
 
@@ -508,6 +561,10 @@ class JWTAuthenticator:
     A verified token's principal is cached by the token's SHA-256 digest until its `exp` (at most
     `jwks_cache_ttl` seconds, so a key withdrawn from the JWKS stops working as soon as the keys would be
     fetched again): requests with the same token share one read-only principal and its policy bindings.
+
+    The header's `typ` must be one of `accepted_types` (RFC 9068 §4: `at+jwt`, so an ID token signed by
+    the same keys is not taken for an access token); for an identity provider that types its access
+    tokens `JWT`, pass `accepted_types=("at+jwt", "JWT")` and make sure `audience` is this server only.
     """
 
     def __init__(
@@ -528,6 +585,7 @@ class JWTAuthenticator:
         jwks_refetch_cooldown: float = 30.0,
         timeout: float = 5.0,
         verify_tls: bool = True,
+        accepted_types: Sequence[str] = ("at+jwt",),
     ) -> None:
         if (jwks_url is None) == (jwks is None):
             raise ValueError("give exactly one of `jwks_url` and `jwks`")
@@ -541,6 +599,9 @@ class JWTAuthenticator:
             raise ValueError("`algorithms` must not be empty")
         if not audience:
             raise ValueError("`audience` must name this server (the token's `aud`)")
+        if isinstance(accepted_types, str) or not accepted_types:
+            raise ValueError("`accepted_types` must be a non-empty list of `typ` values, such as `at+jwt`")
+        self.accepted_types = frozenset(_media_type(value) for value in accepted_types)
         self.jwks_url = jwks_url
         self.issuer = issuer
         self.audience: list[str] = [audience] if isinstance(audience, str) else list(audience)
@@ -585,6 +646,9 @@ class JWTAuthenticator:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise AuthenticationError(INVALID_TOKEN) from None
+        token_type = header.get("typ")
+        if not isinstance(token_type, str) or _media_type(token_type) not in self.accepted_types:
+            raise AuthenticationError(INVALID_TOKEN)
         algorithm = header.get("alg")
         if not isinstance(algorithm, str) or algorithm not in self.algorithms:
             raise AuthenticationError(INVALID_TOKEN)

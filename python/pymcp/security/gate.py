@@ -68,8 +68,10 @@ class SecurityGate:
         require_authentication: bool = False,
         exempt_paths: Sequence[str] | None = None,
         oauth: OAuthProtectedResourceConfig | None = None,
+        allowed_hosts: Sequence[str] | None = None,
     ) -> None:
         self.authenticator = authenticator
+        self.allowed_hosts = allowed_hosts
         self.authorizer = authorizer
         self.require_authentication = require_authentication
         self.exempt_paths = exempt_path_set(exempt_paths)
@@ -89,6 +91,7 @@ class SecurityGate:
         require_authn: bool,
         auth_exempt_paths: Sequence[str] | None,
         oauth: OAuthProtectedResourceConfig | None,
+        allowed_hosts: Sequence[str] | None = None,
     ) -> SecurityGate | None:
         """The gate for `create_app`'s security arguments; `None` when no security is configured at all."""
         if authn is None and authz is None and not require_authn and oauth is None:
@@ -101,6 +104,7 @@ class SecurityGate:
             require_authentication=require_authn,
             exempt_paths=auth_exempt_paths,
             oauth=oauth,
+            allowed_hosts=allowed_hosts,
         )
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
@@ -114,6 +118,7 @@ class SecurityGate:
             require_authentication=self.require_authentication,
             exempt_paths=tuple(self.exempt_paths),
             oauth=self.oauth,
+            allowed_hosts=self.allowed_hosts,
         )
 
     # -- authorization -------------------------------------------------------------------------------
@@ -156,6 +161,8 @@ class SecurityGate:
             scopes = self.required_scopes(principal, request)
         metadata_url = self.resource_metadata_url()
         if principal is None:
+            if scopes and self._hidden_target(principal, request):
+                scopes = ()
             # An anonymous caller is told to authenticate (401), not that it is forbidden.
             challenge = bearer_challenge(resource_metadata=metadata_url, scopes=scopes)
             return MCPError(
@@ -165,6 +172,9 @@ class SecurityGate:
                 headers={"WWW-Authenticate": challenge},
             )
         message = denial.message or "Forbidden"
+        if scopes and self._hidden_target(principal, request):
+            # A hint would tell a hidden target from an unknown one: answer both alike.
+            scopes, message = (), "Forbidden"
         headers: dict[str, str] = {}
         if scopes:
             headers["WWW-Authenticate"] = bearer_challenge(
@@ -209,12 +219,28 @@ class SecurityGate:
         kept: list[dict[str, Any]] = []
         for item in items:
             target = item.get(item_key)
-            if isinstance(target, str) and self._allows(principal, item_method, {item_key: target}):
+            if isinstance(target, str) and self.allows(principal, item_method, {item_key: target}):
                 kept.append(item)
         return kept
 
-    def _allows(self, principal: Principal | None, method: str, params: Mapping[str, Any]) -> bool:
-        assert self.authorizer is not None
+    def _hidden_target(self, principal: Principal | None, request: AuthzRequest) -> bool:
+        """Whether the request names a tool, prompt or resource that the authorizer's own list filter
+        hides from `principal` (an authorizer without one hides nothing on purpose: its hints stay)."""
+        for method, target, key in (
+            ("tools/list", request.tool_name, "name"),
+            ("prompts/list", request.prompt_name, "name"),
+            ("resources/list", request.resource_uri, "uri"),
+            *(("resources/list", uri, "uri") for uri in request.resource_uris),
+        ):
+            own_filter = getattr(self.authorizer, _LIST_FILTERS[method][0], None)
+            if target is not None and own_filter is not None and not own_filter(principal, [{key: target}]):
+                return True
+        return False
+
+    def allows(self, principal: Principal | None, method: str, params: Mapping[str, Any]) -> bool:
+        """Whether `principal` may make this request (no error raised, nothing logged by the gate)."""
+        if self.authorizer is None:
+            return True
         try:
             self.authorizer.authorize(principal, build_authz_request(rpc_method=method, params=params))
         except AuthorizationError:

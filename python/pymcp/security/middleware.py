@@ -11,38 +11,42 @@ What it does, in order, for an HTTP request:
 5. Otherwise the principal is stored in `scope["pymcp.principal"]` and the request goes on. Methods are
    authorized later, once per JSON-RPC request, by `SecurityGate.authorize`.
 
-Error bodies are JSON-RPC errors that keep the request id when the body is a JSON-RPC request; the body
-is only read on those error paths (up to `MAX_ERROR_BODY_BYTES`), never on the way to the app.
+Error bodies are JSON-RPC errors with `id: null`: the body is never read to answer 401 (an anonymous flood
+must cost no parsing), and the challenge names no scope (which would tell a hidden target from an unknown
+one). Paths are matched relative to the mount (`root_path`), so the MCP endpoint is never exempt.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pymcp._hosts import host_allowed
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.jsonrpc import InvalidMessage, Notification, encode_error, parse
-from pymcp.protocol.jsonrpc import Request as RPCRequest
+from pymcp.protocol.jsonrpc import encode_error
 from pymcp.security.authn import JWTAuthenticator, TokenIntrospectionAuthenticator, TokenMapAuthenticator
-from pymcp.security.authz import AuthenticationError, Authenticator, Authorizer, build_authz_request
+from pymcp.security.authz import AuthenticationError, Authenticator, Authorizer
 from pymcp.security.challenge import bearer_challenge, current_resource_metadata_url
-from pymcp.security.gate import exempt_path_set
-from pymcp.security.oauth import METADATA_PATHS, OAuthProtectedResourceConfig
+from pymcp.security.gate import MCP_PATH, exempt_path_set
+from pymcp.security.oauth import METADATA_PATH, METADATA_PATHS, OAuthProtectedResourceConfig
 from pymcp.security.principal import Principal
 
-__all__ = ["MAX_ERROR_BODY_BYTES", "PRINCIPAL_SCOPE_KEY", "SecurityMiddleware"]
+__all__ = ["DISCARD_BODY_BYTES", "PRINCIPAL_SCOPE_KEY", "SecurityMiddleware", "route_path"]
 
 logger = logging.getLogger("pymcp.security")
 
 PRINCIPAL_SCOPE_KEY = "pymcp.principal"
-# Enough for any JSON-RPC request whose id we want to echo; larger bodies are answered with `id: null`.
-MAX_ERROR_BODY_BYTES = 64 * 1024
+
+# A refused request's body up to this size is read and dropped, which keeps the connection reusable.
+DISCARD_BODY_BYTES = 64 * 1024
+DISCARD_BODY_SECONDS = 1.0
 
 _TOKEN_AUTHENTICATORS = (JWTAuthenticator, TokenIntrospectionAuthenticator, TokenMapAuthenticator)
 _TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
@@ -58,6 +62,10 @@ class _Refusal(Exception):
         self.error = error  # the RFC 6750 error code; None when no credentials were sent
 
 
+def _query_token_refused() -> _Refusal:
+    return _Refusal(401, "Access tokens in the query string are not supported", error="invalid_token")
+
+
 class SecurityMiddleware:
     """Authenticates HTTP requests (pymcp-kit 0.3.0's name and keyword arguments)."""
 
@@ -70,8 +78,10 @@ class SecurityMiddleware:
         require_authentication: bool = False,
         exempt_paths: Sequence[str] | None = None,
         oauth: OAuthProtectedResourceConfig | None = None,
+        allowed_hosts: Sequence[str] | None = None,
     ) -> None:
         self.app = app
+        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts) if allowed_hosts else None
         self.authenticator = authenticator
         self.authorizer = authorizer
         self.require_authentication = require_authentication
@@ -94,7 +104,7 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
+        path = route_path(scope)
         if path in METADATA_PATHS:
             if self.oauth is not None:
                 await self._serve_metadata(scope, send)
@@ -102,15 +112,22 @@ class SecurityMiddleware:
             scope[PRINCIPAL_SCOPE_KEY] = None
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "OPTIONS" or path in self.exempt_paths:
+        if scope["method"] == "OPTIONS" or (path in self.exempt_paths and path.rstrip("/") != MCP_PATH):
+            if _query_token(scope):
+                # Refused everywhere, so a client learns at once that its token is sent the wrong way.
+                await self._refuse(send, _query_token_refused(), None)
+                return
             scope[PRINCIPAL_SCOPE_KEY] = None
             await self.app(scope, receive, send)
             return
-        metadata_url = self.oauth.resolved_metadata_url(HTTPConnection(scope)) if self.oauth else None
+        metadata_url = None
+        if self.oauth is not None:
+            metadata_url = self.oauth.static_metadata_url() or self._base_url(scope)[0] + METADATA_PATH
         try:
             principal = await self._authenticate(scope)
         except _Refusal as refusal:
-            await self._refuse(scope, receive, send, refusal, metadata_url)
+            await _discard_body(receive)
+            await self._refuse(send, refusal, metadata_url)
             return
         scope[PRINCIPAL_SCOPE_KEY] = principal
         reset = current_resource_metadata_url.set(metadata_url)
@@ -120,11 +137,8 @@ class SecurityMiddleware:
             current_resource_metadata_url.reset(reset)
 
     async def _authenticate(self, scope: Scope) -> Principal | None:
-        query = scope.get("query_string", b"")
-        if (b"access_token" in query or b"%" in query) and any(
-            name == "access_token" for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-        ):
-            raise _Refusal(401, "Access tokens in the query string are not supported", error="invalid_token")
+        if _query_token(scope):
+            raise _query_token_refused()
         token = _bearer_token(scope)
         principal: Principal | None = None
         if self.authenticator is not None:
@@ -143,27 +157,14 @@ class SecurityMiddleware:
             raise _Refusal(401, "Authentication required")
         return principal
 
-    async def _refuse(
-        self, scope: Scope, receive: Receive, send: Send, refusal: _Refusal, metadata_url: str | None
-    ) -> None:
-        request_id, method, params = await _read_rpc_call(scope, receive)
-        scopes: tuple[str, ...] = ()
-        required_scopes_for = getattr(self.authorizer, "required_scopes_for", None)
-        if required_scopes_for is not None and method is not None:
-            try:
-                scopes = tuple(
-                    required_scopes_for(None, build_authz_request(rpc_method=method, params=params))
-                )
-            except Exception:
-                logger.exception("the authorizer failed to name required scopes")
+    async def _refuse(self, send: Send, refusal: _Refusal, metadata_url: str | None) -> None:
         challenge = bearer_challenge(
             resource_metadata=metadata_url,
             error=refusal.error,
-            scopes=scopes,
             error_description=refusal.message if refusal.error else None,
         )
         code = ErrorCode.INVALID_REQUEST if refusal.status == 400 else ErrorCode.UNAUTHORIZED
-        body = encode_error(request_id, MCPError(code, refusal.message))
+        body = encode_error(None, MCPError(code, refusal.message))
         headers = [
             (b"content-type", b"application/json"),
             (b"www-authenticate", challenge.encode("latin-1", "replace")),
@@ -176,15 +177,48 @@ class SecurityMiddleware:
         if scope["method"] not in ("GET", "HEAD"):
             await _send_plain(send, 405, b"", [(b"allow", b"GET, HEAD")])
             return
-        base_url = str(HTTPConnection(scope).base_url).rstrip("/")
-        body = orjson.dumps(self.oauth.metadata(resource=base_url + "/mcp"))
+        base_url, per_host = self._base_url(scope)
+        body = orjson.dumps(self.oauth.metadata(resource=base_url + MCP_PATH))
+        headers = [(b"content-type", b"application/json"), (b"cache-control", b"public, max-age=3600")]
+        if per_host and self.oauth.resource is None:
+            headers.append((b"vary", b"Host"))
         await _send_plain(
-            send,
-            200,
-            b"" if scope["method"] == "HEAD" else body,
-            [(b"content-type", b"application/json"), (b"cache-control", b"public, max-age=3600")],
-            content_length=len(body),
+            send, 200, b"" if scope["method"] == "HEAD" else body, headers, content_length=len(body)
         )
+
+    def _base_url(self, scope: Scope) -> tuple[str, bool]:
+        """Where this app is served, never taken from an unchecked `Host`: the `Host` when it is one of
+        `allowed_hosts` (second item true), else the address the server is bound to."""
+        root: str = scope.get("root_path", "")
+        scheme: str = scope.get("scheme", "http")
+        host = next((value for name, value in scope["headers"] if name == b"host"), None)
+        if host is not None and self.allowed_hosts is not None:
+            text = host.decode("latin-1")
+            if host_allowed(text, self.allowed_hosts):
+                return f"{scheme}://{text.lower()}{root}", True
+        server = scope.get("server")
+        if not server:
+            return f"{scheme}://localhost{root}", False
+        name, port = server[0], server[1]
+        name = f"[{name}]" if ":" in str(name) else str(name)
+        default = {"http": 80, "https": 443}.get(scheme)
+        return f"{scheme}://{name}{'' if port in (None, default) else f':{port}'}{root}", False
+
+
+def route_path(scope: Scope) -> str:
+    """The request path inside the app: without the mount prefix (`root_path`) the ASGI path starts with."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :] or "/"
+    return path
+
+
+def _query_token(scope: Scope) -> bool:
+    query: bytes = scope.get("query_string", b"")
+    return (b"access_token" in query or b"%" in query) and any(
+        name == "access_token" for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    )
 
 
 def _bearer_token(scope: Scope) -> str | None:
@@ -206,31 +240,19 @@ def _bearer_token(scope: Scope) -> str | None:
     return token
 
 
-async def _read_rpc_call(scope: Scope, receive: Receive) -> tuple[str | int | None, str | None, Any]:
-    """The id, method and params of a refused POST's JSON-RPC request (all None when it is not one)."""
-    if scope["method"] != "POST":
-        return None, None, None
-    body = bytearray()
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None, None, None
-        body += message.get("body", b"")
-        if len(body) > MAX_ERROR_BODY_BYTES:
-            return None, None, None
-        if not message.get("more_body", False):
-            break
-    try:
-        parsed = parse(bytes(body))
-    except MCPError:
-        return None, None, None
-    if isinstance(parsed, RPCRequest):
-        return parsed.id, parsed.method, parsed.params
-    if isinstance(parsed, Notification):
-        return None, parsed.method, parsed.params
-    if isinstance(parsed, InvalidMessage):
-        return parsed.id, None, None
-    return None, None, None
+async def _discard_body(receive: Receive) -> None:
+    """Read (never parse) a small refused body so the connection can be kept alive; a larger one is left
+    unread and the server closes the connection after the answer."""
+    read = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DISCARD_BODY_SECONDS):  # a trickle is not waited for
+            while read <= DISCARD_BODY_BYTES:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                read += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
 
 
 async def _send_plain(

@@ -46,6 +46,7 @@ from pymcp.security.principal import principal_identity
 from pymcp.server.capabilities import server_capabilities
 from pymcp.server.context import AskInput, CancellationToken, Emitter
 from pymcp.server.handlers import Handlers
+from pymcp.server.limits import check_client_info_size, check_depth, check_targets
 from pymcp.server.roots import roots_changed
 from pymcp.server.session import Session, SessionState
 from pymcp.server.tasks import TASK_VERSIONS, TaskMethods
@@ -180,6 +181,7 @@ class Dispatcher:
             client_info = params.get("clientInfo", {})
             if not isinstance(capabilities, dict) or not isinstance(client_info, dict):
                 raise MCPError(ErrorCode.INVALID_PARAMS, "`capabilities` and `clientInfo` must be objects")
+            check_client_info_size(client_info, capabilities, self.settings.max_client_info_bytes)
             version = negotiate(params.get("protocolVersion"), self.settings.served_versions)
             session = Session(
                 session_id,
@@ -261,6 +263,8 @@ class Dispatcher:
                 raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"Method not found: {method}")
             if session.state is not SessionState.READY and method not in _BEFORE_READY:
                 raise MCPError(ErrorCode.INVALID_REQUEST, "server not initialized.")
+            check_depth(request.params, self.settings.max_json_depth, self.settings.max_json_array_length)
+            check_targets(method, request.params)
             if self.gate is not None:
                 self.gate.authorize(principal, method, request.params)
             call = Call(
@@ -315,6 +319,8 @@ class Dispatcher:
             handler = self.stateless_table.get(method)
             if handler is None:
                 raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"Method not found: {method}")
+            check_depth(request.params, self.settings.max_json_depth, self.settings.max_json_array_length)
+            check_targets(method, request.params)
             if self.gate is not None:
                 self._authorize_stateless(principal, method, request.params)
             params = self._params(request.params)

@@ -258,7 +258,7 @@ class Handlers:
         argument = _object(call.params, "argument")
         name = _string(argument, "name")
         value = _string(argument, "value")
-        candidates = self._completion_candidates(ref, name)
+        candidates = self._completion_candidates(call, ref, name)
         folded = value.casefold()
         matches = [c for c in candidates if c.casefold().startswith(folded)] or [
             c for c in candidates if folded in c.casefold()
@@ -268,11 +268,18 @@ class Handlers:
             "completion": {"values": values, "total": len(matches), "hasMore": len(matches) > len(values)}
         }
 
-    def _completion_candidates(self, ref: Mapping[str, Any], argument: str) -> list[str]:
+    def _may_use(self, call: Call, method: str, params: Mapping[str, Any]) -> bool:
+        gate = self.dispatcher.gate
+        return gate is None or bool(gate.allows(call.principal, method, params))
+
+    def _completion_candidates(self, call: Call, ref: Mapping[str, Any], argument: str) -> list[str]:
+        """The values of a prompt's or template's argument; a target the caller may not get or read is
+        answered exactly like an unknown one (completions would leak what it hides)."""
         kind = ref.get("type")
         if kind == "ref/prompt":
-            prompt = self.registries.prompts.get(_string(ref, "name"))
-            if prompt is None:
+            name = _string(ref, "name")
+            prompt = self.registries.prompts.get(name)
+            if prompt is None or not self._may_use(call, "prompts/get", {"name": name}):
                 raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown prompt `{ref.get('name')}`")
             for arg in prompt.arguments:
                 if arg["name"] == argument:
@@ -282,7 +289,8 @@ class Handlers:
         if kind == "ref/resource":
             uri = _string(ref, "uri")
             template = self.registries.resources.templates.get(uri)
-            if template is None:
+            # A template is authorized as its `uriTemplate` text, as `resources/templates/list` filters it.
+            if template is None or not self._may_use(call, "resources/read", {"uri": uri}):
                 raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown resource template `{uri}`")
             spec = (template.variables or {}).get(argument) or {}
             options = spec.get("completion", []) if isinstance(spec, Mapping) else spec

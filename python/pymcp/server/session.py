@@ -13,10 +13,18 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
-from pymcp.errors import StoreUnavailable
-from pymcp.state.store import MemoryStore, Store, Subscription
+from pymcp.errors import STORE_UNAVAILABLE, StoreUnavailable
+from pymcp.state.store import MemoryStore, Store, Subscription, log_store_failure
 
-__all__ = ["EventStream", "Session", "SessionManager", "SessionState", "SessionStoreError", "parse_event_id"]
+__all__ = [
+    "EventStream",
+    "Session",
+    "SessionLimitError",
+    "SessionManager",
+    "SessionState",
+    "SessionStoreError",
+    "parse_event_id",
+]
 
 
 logger = logging.getLogger("pymcp.server")
@@ -29,13 +37,17 @@ _LIVE: Final = frozenset(("wait_initialized", "ready"))
 SessionStoreError = StoreUnavailable  # the name this module always had
 
 
+class SessionLimitError(Exception):
+    """The caller (or the server) holds as many sessions as allowed, none of them idle: answered 429."""
+
+
 def _log_store_failure(error: Exception) -> None:
-    logger.warning("the session store failed: %r", error)
+    log_store_failure(logger, "sessions", error)
 
 
 def _unavailable(error: Exception) -> SessionStoreError:
     _log_store_failure(error)
-    return SessionStoreError("the session store is unavailable")
+    return SessionStoreError(STORE_UNAVAILABLE)
 
 
 class SessionState(enum.Enum):
@@ -221,6 +233,7 @@ class SessionManager:
         *,
         store: Store | None = None,
         max_sessions: int = 10_000,
+        max_per_principal: int = 100,
         idle_seconds: float = 600.0,
         handshake_seconds: float = 30.0,
         history_limit: int = 1000,
@@ -231,6 +244,8 @@ class SessionManager:
         self.sessions: dict[str, Session] = {}
         self.store: Store = store if store is not None else MemoryStore()
         self.max_sessions = max_sessions
+        self.max_per_principal = max_per_principal
+        self._owned: dict[str | None, dict[str, None]] = {}  # owner → its local session ids, oldest first
         self.idle_seconds = idle_seconds
         self.handshake_seconds = handshake_seconds
         self.history_limit = history_limit
@@ -271,6 +286,12 @@ class SessionManager:
         """A session that just answered `initialize`: hold it here and write it to the store."""
         if session.id is None:
             raise ValueError("an HTTP session needs an id")
+        self.sweep(time.monotonic())
+        owned = self._owned.get(session.owner, {})
+        # Anonymous callers share one identity: only the server-wide cap bounds them.
+        cap = self.max_sessions if session.owner is None else self.max_per_principal
+        if len(owned) >= cap or len(self.sessions) >= self.max_sessions:
+            await self._evict_idle(session.owner, owned)
         self._hold(session.id, session)
         try:
             await self._write(session)
@@ -342,14 +363,14 @@ class SessionManager:
         session = self.remove(session_id)
         if session is None:
             return
+        space = _space(session.owner, session_id)
         try:
+            # The transition tells every worker to drop its copy; then the record goes at once (a
+            # tombstone kept for the idle TTL made every deleted session cost memory for ten minutes).
             await self.store.transition(
-                _NAMESPACE,
-                _space(session.owner, session_id),
-                session_id,
-                {"status": _DELETED},
-                from_statuses=_LIVE,
+                _NAMESPACE, space, session_id, {"status": _DELETED}, from_statuses=_LIVE
             )
+            await self.store.delete(_NAMESPACE, space, session_id)
         except Exception as error:
             raise _unavailable(error) from error
 
@@ -370,11 +391,20 @@ class SessionManager:
             if self._expired(session, now):
                 self.remove(session_id)
 
+    async def _evict_idle(self, owner: str | None, owned: dict[str, None]) -> None:
+        """End the caller's own oldest idle session (never another caller's), or refuse the new one."""
+        for session_id in owned:
+            victim = self.sessions[session_id]
+            if victim.standalone.queue is None and not victim.in_flight:
+                await self.delete(session_id)
+                return
+        if owner is None or len(owned) < self.max_per_principal:
+            raise SessionLimitError(f"the server holds its limit of {self.max_sessions} sessions")
+        raise SessionLimitError(f"too many open sessions for this caller (limit {self.max_per_principal})")
+
     def _hold(self, session_id: str, session: Session) -> None:
-        self.sweep(time.monotonic())
-        if len(self.sessions) >= self.max_sessions:
-            self.remove(next(iter(self.sessions)))
         self.sessions[session_id] = session
+        self._owned.setdefault(session.owner, {})[session_id] = None
 
     def remove(self, session_id: str) -> Session | None:
         """Drop the local copy (its streams end); the store record is left alone."""
@@ -382,6 +412,11 @@ class SessionManager:
         self._saved.pop(session_id, None)
         self._refreshed.pop(session_id, None)
         if session is not None:
+            owned = self._owned.get(session.owner)
+            if owned is not None:
+                owned.pop(session_id, None)
+                if not owned:
+                    del self._owned[session.owner]
             session.close()
             if self.on_remove is not None:
                 self.on_remove(session)
@@ -466,12 +501,12 @@ class SessionManager:
                     event = await subscription.get()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception as error:
                     current = asyncio.current_task()
                     if current is not None and current.cancelling():
                         return  # redis-py turns a cancelled read into a connection error
                     # The store's connection dropped: copies are re-read on their next refresh.
-                    logger.exception("session events interrupted; resubscribing")
+                    log_store_failure(logger, "session events (resubscribing)", error)
                     await asyncio.sleep(1)
                     with contextlib.suppress(Exception):
                         await subscription.aclose()

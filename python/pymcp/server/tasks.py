@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.draft.input_required import read_input_responses, required_capability
 from pymcp.protocol.draft.mrtr import InputRequired
@@ -131,6 +133,7 @@ class TaskMethods:
             raise MCPError(ErrorCode.INVALID_PARAMS, "`task` must be an object")
         if tool.task_support == "forbidden":
             raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"tool `{tool.name}` cannot be called as a task")
+        self._check_arguments(arguments)
         session = call.session
         # The POST is answered before the task ends: what the tool emits goes to the session's GET stream.
         background = replace(call, emit=self._standalone_emitter(session), close_stream=None)
@@ -156,6 +159,16 @@ class TaskMethods:
             progress=progress if progress_token is not None else None,
         )
         return {"task": created}
+
+    def _check_arguments(self, arguments: dict[str, Any]) -> None:
+        """A task holds its arguments until it ends: refuse large ones (`max_task_argument_bytes`)."""
+        limit = self.dispatcher.settings.max_task_argument_bytes
+        size = len(orjson.dumps(arguments, default=str))
+        if size > limit:
+            raise MCPError(
+                ErrorCode.INVALID_PARAMS,
+                f"task arguments take {size} bytes, more than `max_task_argument_bytes` ({limit})",
+            )
 
     @staticmethod
     def _standalone_emitter(session: Session) -> Any:
@@ -217,6 +230,7 @@ class TaskMethods:
                     http_status=400,
                 )
             return await self.dispatcher.handlers.run_tool(tool, arguments, call)
+        self._check_arguments(arguments)
         handlers = self.dispatcher.handlers
         client = call.client
         inboxes = self._inboxes

@@ -12,18 +12,21 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import orjson
 
-from pymcp.state.store import Page, StoreEvent, Transition
+from pymcp.state.store import Page, StoreEvent, StoreUnavailable, Transition, log_store_failure
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.client import PubSub
 
 __all__ = ["RedisStore"]
+
+logger = logging.getLogger("pymcp.state")
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -86,6 +89,11 @@ def _keeps_cancellation(call: Callable[_P, Awaitable[_R]]) -> Callable[_P, Corou
         except Exception as error:
             if task is not None and task.cancelling() > cancels_before:
                 raise asyncio.CancelledError from error
+            from redis.exceptions import ConnectionError, TimeoutError  # loaded with the client
+
+            if isinstance(error, ConnectionError | TimeoutError):
+                log_store_failure(logger, "redis", error)
+                raise StoreUnavailable from error
             raise
         if task is not None and task.cancelling() > cancels_before:
             raise asyncio.CancelledError
@@ -129,9 +137,13 @@ class _RedisSubscription:
 class RedisStore:
     """The shared store. `target` is a `redis://` URL or a `redis.asyncio.Redis` client."""
 
-    def __init__(self, target: str | Redis, *, prefix: str = "pymcp") -> None:
+    def __init__(
+        self, target: str | Redis, *, prefix: str = "pymcp", pool_size: int = 64, pool_timeout: float = 10.0
+    ) -> None:
+        if pool_size < 1 or pool_timeout <= 0:
+            raise ValueError("`store_pool_size` and `store_pool_timeout` must be positive")
         try:
-            from redis.asyncio import Redis  # lazily: redis is an optional dependency
+            from redis.asyncio import BlockingConnectionPool, Redis  # lazily: an optional dependency
         except ImportError as error:
             raise ImportError(
                 'the redis store needs the `redis` package: `pip install "redis>=5"`'
@@ -140,7 +152,10 @@ class RedisStore:
         # Any: redis-py's reply types are unions of every RESP shape; replies are checked where used.
         self._client: Any
         if isinstance(target, str):
-            self._client = Redis.from_url(target)
+            # Blocking: under load a request waits for a connection (redis-py's default pool raises
+            # at its cap, which looked like an outage); it fails only after `pool_timeout` seconds.
+            pool = BlockingConnectionPool.from_url(target, max_connections=pool_size, timeout=pool_timeout)
+            self._client = Redis.from_pool(pool)  # closing the client closes the pool
             self._owns_client = True
         else:
             self._client = target

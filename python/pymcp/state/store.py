@@ -11,21 +11,42 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from pymcp.errors import STORE_UNAVAILABLE, StoreUnavailable
+
 __all__ = [
+    "STORE_UNAVAILABLE",
+    "SUBSCRIPTION_QUEUE_SIZE",
     "MemoryStore",
     "Page",
     "Store",
     "StoreEvent",
+    "StoreUnavailable",
     "Subscription",
     "TaskStore",
     "Transition",
+    "log_store_failure",
     "open_store",
 ]
+
+_logger = logging.getLogger("pymcp.state")
+# During an outage every request fails the same way: one log line per this many seconds, not one each.
+_LOG_EVERY_SECONDS = 10.0
+_last_logged: dict[str, float] = {}
+
+
+def log_store_failure(logger: logging.Logger, what: str, error: BaseException) -> None:
+    """Warn that the store failed, at most once per `_LOG_EVERY_SECONDS` for each `what`, without a
+    traceback (an outage is not a bug, and it would log one per request)."""
+    now = time.monotonic()
+    if now - _last_logged.get(what, float("-inf")) >= _LOG_EVERY_SECONDS:
+        _last_logged[what] = now
+        logger.warning("%s: the store failed: %r", what, error)
 
 
 @dataclass(frozen=True)
@@ -139,13 +160,26 @@ class _OwnerSpace:
     next_position: int = 1
 
 
+# Events a subscriber may leave unread; beyond, the oldest are dropped (subscribers re-check their
+# records periodically, as they do when a Redis connection drops), so an idle reader cannot grow memory.
+SUBSCRIPTION_QUEUE_SIZE = 1000
+
+
 class _MemorySubscription:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
-        self._queue: asyncio.Queue[StoreEvent] = asyncio.Queue()
+        self._queue: asyncio.Queue[StoreEvent] = asyncio.Queue(SUBSCRIPTION_QUEUE_SIZE)
 
     def deliver(self, event: StoreEvent) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            log_store_failure(_logger, "memory store events", OverflowError("a subscriber fell behind"))
         self._queue.put_nowait(event)
+
+    @property
+    def pending(self) -> int:
+        """Events delivered and not read yet."""
+        return self._queue.qsize()
 
     async def get(self) -> StoreEvent:
         return await self._queue.get()
@@ -163,6 +197,18 @@ class MemoryStore:
         self._expiries: list[tuple[float, str, str, str]] = []  # heap of (expires_at, namespace, owner, id)
         self._leases: dict[tuple[str, str, str], float] = {}
         self._subscriptions: set[_MemorySubscription] = set()
+        self._live = 0  # entries in every space: the expiry heap is rebuilt when stale items dominate
+
+    def _compact_expiries(self) -> None:
+        """Drop the heap items of deleted or re-touched entries once they outnumber the live ones."""
+        if len(self._expiries) <= 2 * self._live + 64:
+            return
+        self._expiries = [
+            (entry.expires_at, namespace, owner, record_id)
+            for (namespace, owner), space in self._spaces.items()
+            for record_id, entry in space.entries.items()
+        ]
+        heapq.heapify(self._expiries)
 
     def _purge_expired(self) -> None:
         now = self._clock()
@@ -172,6 +218,7 @@ class MemoryStore:
             entry = space.entries.get(record_id) if space else None
             if space is not None and entry is not None and entry.expires_at == expires_at:
                 del space.entries[record_id]
+                self._live -= 1
                 self._leases.pop((namespace, owner, record_id), None)
                 if not space.entries:
                     del self._spaces[(namespace, owner)]
@@ -187,10 +234,12 @@ class MemoryStore:
         self._purge_expired()
         space = self._spaces.setdefault((namespace, owner), _OwnerSpace())
         expires_at = self._clock() + ttl_ms / 1000
-        space.entries.pop(record_id, None)
+        if space.entries.pop(record_id, None) is None:
+            self._live += 1
         space.entries[record_id] = _Entry(dict(record), space.next_position, expires_at)
         space.next_position += 1
         heapq.heappush(self._expiries, (expires_at, namespace, owner, record_id))
+        self._compact_expiries()
 
     async def get(self, namespace: str, owner: str, record_id: str) -> dict[str, Any] | None:
         entry = self._entry(namespace, owner, record_id)
@@ -203,10 +252,12 @@ class MemoryStore:
     async def delete(self, namespace: str, owner: str, record_id: str) -> None:
         space = self._spaces.get((namespace, owner))
         if space is not None:
-            space.entries.pop(record_id, None)
+            if space.entries.pop(record_id, None) is not None:
+                self._live -= 1
             if not space.entries:
                 del self._spaces[(namespace, owner)]
         self._leases.pop((namespace, owner, record_id), None)
+        self._compact_expiries()
 
     async def touch(
         self, namespace: str, owner: str, record_id: str, *, ttl_ms: int
@@ -217,6 +268,7 @@ class MemoryStore:
         entry.expires_at = self._clock() + ttl_ms / 1000
         # The old heap item stays and is skipped: `_purge_expired` only drops entries whose time matches.
         heapq.heappush(self._expiries, (entry.expires_at, namespace, owner, record_id))
+        self._compact_expiries()
         return dict(entry.record)
 
     async def page(self, namespace: str, owner: str, *, before: int | None, limit: int) -> Page:
@@ -279,16 +331,17 @@ class MemoryStore:
         self._subscriptions.clear()
 
 
-def open_store(target: str | Store | None) -> Store:
+def open_store(target: str | Store | None, *, pool_size: int = 64, pool_timeout: float = 10.0) -> Store:
     """The store `create_app(store=...)` names: `None` or `"memory"`, a `redis://`, `rediss://` or
-    `unix://` URL, or a ready `Store` (used as given; its owner closes it)."""
+    `unix://` URL, or a ready `Store` (used as given; its owner closes it). A URL's connections come
+    from a pool of `pool_size`; a request waits up to `pool_timeout` seconds for one."""
     if target is None or target == "memory":
         return MemoryStore()
     if isinstance(target, str):
         if target.startswith(("redis://", "rediss://", "unix://")):
             from pymcp.state.redis import RedisStore  # lazily: redis is an optional dependency
 
-            return RedisStore(target)
+            return RedisStore(target, pool_size=pool_size, pool_timeout=pool_timeout)
         raise ValueError(f"unknown store `{target[:80]}`: expected `memory` or a `redis://` URL")
     if not isinstance(target, Store):
         raise TypeError(f"`store` must be a URL or a `Store`, not `{type(target).__name__}`")

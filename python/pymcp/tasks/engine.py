@@ -22,8 +22,18 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from pymcp.errors import ErrorCode, MCPError, TaskCancelled, jsonrpc_error
-from pymcp.state.store import MemoryStore, Store, StoreEvent, Subscription, TaskStore, Transition
+import orjson
+
+from pymcp.errors import ErrorCode, MCPError, StoreUnavailable, TaskCancelled, jsonrpc_error
+from pymcp.state.store import (
+    MemoryStore,
+    Store,
+    StoreEvent,
+    Subscription,
+    TaskStore,
+    Transition,
+    log_store_failure,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -257,7 +267,14 @@ class TaskEngine:
         poll_interval_ms: int = 1000,
         page_size: int = 50,
         lease_ms: int = 15_000,
+        max_running_per_owner: int = 16,
+        max_running: int = 256,
+        max_result_bytes: int = 4 * 1024 * 1024,
     ) -> None:
+        if min(max_running_per_owner, max_running, max_result_bytes) < 1:
+            raise ValueError(
+                "task limits (`max_tasks_per_principal`, `max_tasks`, result bytes) must be positive"
+            )
         if page_size < 1 or lease_ms < 3 or max_ttl_ms < 0 or not 0 <= default_ttl_ms <= max_ttl_ms:
             raise ValueError(
                 "`page_size` must be positive, `lease_ms` at least 3 and `default_ttl_ms` within `max_ttl_ms`"
@@ -270,6 +287,9 @@ class TaskEngine:
         self._page_size = page_size
         self._lease_ms = lease_ms
         self.worker_id = uuid.uuid4().hex
+        self._max_running_per_owner = max_running_per_owner
+        self._max_running = max_running
+        self._max_result_bytes = max_result_bytes
         self._running: dict[str, _Running] = {}
         self._jobs: set[asyncio.Task[None]] = set()  # every task coroutine, including those saving an outcome
         self._waiters: dict[tuple[str, str], set[asyncio.Event]] = {}
@@ -309,6 +329,7 @@ class TaskEngine:
             # An empty owner would pool every caller's tasks together: a server bug, never user input.
             raise ValueError("`owner` must be a non-empty identity")
         ttl = self._resolve_ttl(ttl_ms)
+        self._check_capacity(owner)
         await self.start()
         task_id = str(uuid.uuid4())
         now = _timestamp()
@@ -335,6 +356,17 @@ class TaskEngine:
         expiry = asyncio.get_running_loop().call_later(ttl / 1000, self._stop_local, task_id)
         self._running[task_id] = _Running(owner, handle, job, expiry)
         return _wire(record)
+
+    def _check_capacity(self, owner: str) -> None:
+        """Refuse a task beyond the running limits of this worker (each holds its arguments in memory)."""
+        if len(self._running) >= self._max_running:
+            raise MCPError(ErrorCode.RATE_LIMITED, f"the server runs its limit of {self._max_running} tasks")
+        mine = sum(1 for running in self._running.values() if running.owner == owner)
+        if mine >= self._max_running_per_owner:
+            raise MCPError(
+                ErrorCode.RATE_LIMITED,
+                f"too many running tasks for this caller (limit {self._max_running_per_owner})",
+            )
 
     async def get(self, owner: str, task_id: str) -> dict[str, Any]:
         return _wire(await self._lookup(owner, task_id))
@@ -481,6 +513,11 @@ class TaskEngine:
         task_id = handle.task_id
         try:
             status, message, payload = await self._run_to_outcome(handle, run)
+            if payload is not None and "result" in payload:
+                size = len(orjson.dumps(payload["result"], default=str))
+                if size > self._max_result_bytes:
+                    message = f"the task result takes {size} bytes, more than {self._max_result_bytes}"
+                    status, payload = "failed", _error_payload(ErrorCode.INTERNAL_ERROR, message)
         finally:
             # When cancelled (tasks/cancel, expiry, terminal elsewhere, shutdown), whoever cancelled
             # has already settled the record.
@@ -607,11 +644,11 @@ class TaskEngine:
                 event = await subscription.get()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
                 if _cancel_was_swallowed():
                     return
                 # The store's connection dropped: waiters fall back to their lease-period re-checks.
-                logger.exception("task events interrupted; resubscribing")
+                log_store_failure(logger, "task events (resubscribing)", error)
                 await asyncio.sleep(1)
                 with contextlib.suppress(Exception):
                     await subscription.aclose()
@@ -655,6 +692,8 @@ class TaskEngine:
                         record = await self._store.get(_NAMESPACE, owner, task_id)
                         if record is None or record["status"] in TERMINAL_STATUSES:
                             self._stop_local(task_id)
+                except StoreUnavailable as error:
+                    log_store_failure(logger, "renewing task leases", error)
                 except Exception:
                     if _cancel_was_swallowed():
                         return

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator, MutableMa
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
+from pymcp._hosts import LOOPBACK_HOSTS, host_allowed, hostname, is_loopback
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.draft.envelope import (
     HANDSHAKE_VERSIONS,
@@ -43,15 +44,22 @@ from pymcp.protocol.jsonrpc import (
     encode_error,
     parse,
 )
-from pymcp.protocol.versions import supports_batches
+from pymcp.protocol.versions import DRAFT_VERSIONS, supports_batches
 from pymcp.security.principal import principal_identity
-from pymcp.server.session import EventStream, Session, SessionManager, SessionStoreError, parse_event_id
+from pymcp.server.session import (
+    EventStream,
+    Session,
+    SessionLimitError,
+    SessionManager,
+    SessionStoreError,
+    parse_event_id,
+)
 
 if TYPE_CHECKING:
     from pymcp.server.dispatch import Dispatcher
     from pymcp.settings import ServerSettings
 
-__all__ = ["SSE_RETRY_MS", "StreamableHTTP"]
+__all__ = ["BODY_GRACE_SECONDS", "SSE_RETRY_MS", "StreamableHTTP"]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -61,8 +69,10 @@ logger = logging.getLogger("pymcp.transport")
 _T = TypeVar("_T")
 
 SSE_RETRY_MS = 1000
+# Seconds a body may take before `body_min_rate` applies (slow starts, small bodies on slow links).
+BODY_GRACE_SECONDS = 5.0
 KEEPALIVE_SECONDS = 15.0
-_LOOPBACK = frozenset(("localhost", "127.0.0.1", "::1"))
+_BATCH_REFUSED = "JSON-RPC batches are only accepted for 2025-03-26 sessions"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _SSE_HEADERS = [
     (b"content-type", b"text/event-stream"),
@@ -81,14 +91,6 @@ _WANTED = frozenset(
         b"last-event-id",
     )
 )
-
-
-def _hostname(netloc: str) -> str:
-    """The host part of `host[:port]` (IPv6 brackets removed), lowercased."""
-    try:
-        return (urlsplit("//" + netloc).hostname or "").lower()
-    except ValueError:
-        return ""
 
 
 def _accepts(accept: str | None, media: str) -> bool:
@@ -249,6 +251,7 @@ class StreamableHTTP:
         self.settings = settings
         self.max_body = settings.max_request_bytes
         self.allowed_origins = frozenset(settings.allowed_origins or ())
+        self.allowed_hosts = frozenset(settings.allowed_hosts) if settings.allowed_hosts is not None else None
         self.versions = frozenset(settings.protocol_versions or ()) | frozenset(settings.served_versions)
         self.mode = settings.protocol_mode
 
@@ -271,15 +274,19 @@ class StreamableHTTP:
     async def _error(self, send: Send, status: int, code: int, message: str, data: Any = None) -> None:
         await self._reply(send, status, encode_error(None, MCPError(code, message, data)))
 
-    def _origin_allowed(self, scope: Scope, origin: str, host: str | None) -> bool:
+    def _origin_allowed(self, scope: Scope, origin: str) -> bool:
         if origin in self.allowed_origins or "*" in self.allowed_origins:
             return True
+        origin_host = urlsplit(origin).netloc
+        if self.allowed_hosts is not None:
+            # Host was checked already: a page may call us when it is served from one of our own names.
+            return host_allowed(origin_host, self.allowed_hosts)
         server = scope.get("server")
-        server_host = str(server[0]).lower() if server else ""
-        if server_host in _LOOPBACK:
+        if is_loopback(str(server[0]) if server else ""):
             # DNS rebinding: a loopback server only talks to pages served from loopback themselves.
-            return _hostname(urlsplit(origin).netloc) in _LOOPBACK
-        return host is not None and urlsplit(origin).netloc.lower() == host.lower()
+            return hostname(origin_host) in LOOPBACK_HOSTS
+        # Beyond loopback without `allowed_hosts`, Host is the attacker's to choose: never compare with it.
+        return False
 
     async def _session(self, send: Send, headers: dict[bytes, str], principal: Any) -> Session | None:
         """The request's session, or None after answering 400 (no header) / 404 (unknown or not yours)."""
@@ -323,8 +330,13 @@ class StreamableHTTP:
             if name.startswith(b"mcp-"):
                 mcp_headers.append((name.decode("latin-1"), value.decode("latin-1")))
         method = scope["method"]
+        if self.allowed_hosts is not None:
+            host = headers.get(b"host", "")
+            if not host_allowed(host, self.allowed_hosts):
+                await self._error(send, 403, ErrorCode.FORBIDDEN, f"host `{host[:200]}` is not allowed")
+                return
         origin = headers.get(b"origin")
-        if origin is not None and not self._origin_allowed(scope, origin, headers.get(b"host")):
+        if origin is not None and not self._origin_allowed(scope, origin):
             await self._error(send, 403, ErrorCode.FORBIDDEN, f"origin `{origin[:200]}` is not allowed")
             return
         if method == "POST":
@@ -337,6 +349,12 @@ class StreamableHTTP:
             await self._delete(scope, send, headers)
         else:
             await self._reply(send, 405, headers=[(b"allow", b"GET, POST, DELETE")])
+
+    def _session_era(self, headers: dict[bytes, str]) -> bool:
+        """Whether a POST names a session that serves it (looked up before its body is parsed)."""
+        if b"mcp-session-id" not in headers or self.mode == "draft":
+            return False
+        return headers.get(b"mcp-protocol-version") not in DRAFT_VERSIONS
 
     def _stateless_only(self, headers: dict[bytes, str]) -> bool:
         """Whether a GET or DELETE addresses the stateless revision (which has neither)."""
@@ -359,8 +377,23 @@ class StreamableHTTP:
             return None
         chunks: list[bytes] = []
         size = 0
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         while True:
-            message = await receive()
+            # A trickling body holds a connection and a task: it must keep up `body_min_rate` after a
+            # short grace, and end within `body_timeout` whatever its pace.
+            deadline = min(
+                started + self.settings.body_timeout,
+                started + BODY_GRACE_SECONDS + size / self.settings.body_min_rate,
+            )
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                logger.info("a request body arrived too slowly (%d bytes so far)", size)
+                too_slow = MCPError(ErrorCode.INVALID_REQUEST, "the body arrived too slowly")
+                await self._reply(send, 408, encode_error(None, too_slow), [(b"connection", b"close")])
+                return None
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
@@ -399,12 +432,21 @@ class StreamableHTTP:
         body = await self._read_body(receive, send, headers)
         if body is None:
             return
+        principal = scope.get("pymcp.principal")
+        # Cheap checks before parsing: whose session this is, and whether a batch can be served at all.
+        session: Session | None = None
+        if self._session_era(headers):
+            session = await self._session(send, headers, principal)
+            if session is None:
+                return
+        if body.lstrip()[:1] == b"[" and (session is None or not supports_batches(session.protocol_version)):
+            await self._error(send, 400, ErrorCode.INVALID_REQUEST, _BATCH_REFUSED)
+            return
         try:
-            message = parse(body)
+            message = parse(body, max_batch=self.settings.max_batch_length)
         except MCPError as error:
             await self._reply(send, 400, encode_error(None, error))
             return
-        principal = scope.get("pymcp.principal")
         if self.mode == "draft" or (self.mode == "dual" and not _settled_session(raw_mcp_headers)):
             try:
                 mcp_headers = RequestHeaders.from_pairs(raw_mcp_headers)
@@ -431,7 +473,7 @@ class StreamableHTTP:
         if isinstance(message, InvalidMessage):
             await self._reply(send, 400, encode_error(message.id, message.error))
             return
-        session = await self._session(send, headers, principal)
+        session = session or await self._session(send, headers, principal)
         if session is None:
             return
         if isinstance(message, list):
@@ -540,6 +582,12 @@ class StreamableHTTP:
         except SessionStoreError as error:
             await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
             return
+        except SessionLimitError as error:
+            self.dispatcher.forget(session)
+            await self._reply(
+                send, 429, encode_error(request.id, MCPError(ErrorCode.RATE_LIMITED, str(error)))
+            )
+            return
         await self._reply(send, 200, body or b"", [(b"mcp-session-id", session_id.encode())])
 
     async def _request(self, send: Send, session: Session, request: Request, principal: Any) -> None:
@@ -567,12 +615,7 @@ class StreamableHTTP:
         principal: Any,
     ) -> None:
         if not supports_batches(session.protocol_version):
-            await self._error(
-                send,
-                400,
-                ErrorCode.INVALID_REQUEST,
-                "JSON-RPC batches are only accepted for 2025-03-26 sessions",
-            )
+            await self._error(send, 400, ErrorCode.INVALID_REQUEST, _BATCH_REFUSED)
             return
         replies: list[bytes] = []
         emit = self._standalone_emitter(session)

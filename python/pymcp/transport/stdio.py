@@ -120,6 +120,11 @@ class _StdioConnection:
         if session is None:
             if isinstance(message, Request):
                 if message.method == "ping":
+                    try:  # authorized like every other request (the declared principal may not ping)
+                        if self.dispatcher.gate is not None:
+                            self.dispatcher.gate.authorize(self.principal, "ping", message.params)
+                    except MCPError as refused:
+                        return encode_error(message.id, refused)
                     return encode_result(message.id, {})
                 return encode_error(
                     message.id, MCPError(ErrorCode.INVALID_REQUEST, "server not initialized.")
