@@ -171,7 +171,7 @@ OURS: dict[str, tuple[Any, ...]] = {
     "bad task ttl": (200, (-32602, "task `ttl` must be a non-negative integer of milliseconds, got `'x'`")),
     "unknown log level": (200, (-32602, "unknown log level `loud`")),
     "malformed JSON": (400, (-32700, "body is not valid JSON: unexpected end of data at line 1 column 2")),
-    "empty batch": (400, (-32600, "a batch must not be empty")),
+    "empty batch": (400, (-32600, "JSON-RPC batches are only accepted for 2025-03-26 sessions")),
     "jsonrpc 1.0": (400, (-32600, '`jsonrpc` must be "2.0"')),
     "null id": (400, (-32600, "`id` must be a string or an integer")),
     "scalar params": (400, (-32600, "`params` must be an object or an array")),
