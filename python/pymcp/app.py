@@ -31,7 +31,7 @@ from pymcp.transport.health import liveness, readiness
 from pymcp.transport.http import StreamableHTTP
 from pymcp.transport.stdio import serve_stdio
 
-__all__ = ["DEFAULT_LOG_FORMAT", "create_app", "run_http_server", "run_stdio_server"]
+__all__ = ["DEFAULT_LOG_FORMAT", "check_bind", "create_app", "run_http_server", "run_stdio_server"]
 
 DEFAULT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -344,6 +344,16 @@ async def _close_state(app: Any) -> None:
         await app.state.state_store.aclose()
 
 
+def check_bind(app: Any, host: str) -> None:
+    """Raise `ValueError` when `host` reaches beyond this machine and `app` names no `allowed_hosts`."""
+    settings = getattr(getattr(app, "state", None), "server_settings", None)
+    if not is_loopback(host) and not getattr(settings, "allowed_hosts", None):
+        raise ValueError(
+            f"binding `{host}` reaches beyond this machine: set `allowed_hosts` (the host names clients "
+            "use, in `ServerSettings(allowed_hosts=[...])`; DNS rebinding protection)"
+        )
+
+
 def run_http_server(
     app: Any,
     *,
@@ -355,11 +365,7 @@ def run_http_server(
     """Serve `app` with uvicorn. Binds 127.0.0.1 by default (0.3.0 bound every interface): pass
     `host="0.0.0.0"` to accept remote clients, and then configure authentication and `allowed_hosts` (required
     there: a `ValueError` otherwise)."""
-    settings = getattr(getattr(app, "state", None), "server_settings", None)
-    if not is_loopback(host) and not getattr(settings, "allowed_hosts", None):
-        raise ValueError(
-            f"binding `{host}` reaches beyond this machine: set `allowed_hosts` (DNS rebinding protection)"
-        )
+    check_bind(app, host)
     kwargs.setdefault("log_level", "warning")
     uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=timeout_graceful_shutdown, **kwargs)
 

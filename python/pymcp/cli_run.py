@@ -129,18 +129,23 @@ def _principal(args: argparse.Namespace, app: Any) -> Any:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run `pymcp run`; 2 (with one line on stderr) when it cannot start."""
-    from pymcp.app import run_http_server, run_stdio_server
+    from pymcp.app import check_bind, run_http_server, run_stdio_server
 
+    host, port = args.http or _host_port(DEFAULT_HTTP)
     try:
         app = load_app(args.app, args.app_dir)
         principal = _principal(args, app)
+        if not args.stdio:
+            try:
+                check_bind(app, host)
+            except ValueError as refused:
+                raise RunError(str(refused)) from None
     except RunError as error:
         print(f"pymcp run: {error}", file=sys.stderr)
         return 2
     if args.stdio:
         run_stdio_server(app, principal=principal)
         return 0
-    host, port = args.http or _host_port(DEFAULT_HTTP)
     print(f"pymcp run: serving `{args.app}` at http://{host}:{port}/mcp (Ctrl-C stops)", file=sys.stderr)
     run_http_server(app, host=host, port=port)
     return 0

@@ -115,6 +115,7 @@ def test_a_secured_app_on_stdio_needs_a_principal(project: Path) -> None:
         (["server:missing"], "`server` has no `missing`"),
         (["server:not_an_app"], "`server:not_an_app` is not an app made by `pymcp.create_app`"),
         (["server:app", "--principal-subject", "x"], "`--principal-*` options are for `--stdio`"),
+        (["server:app", "--http", "0.0.0.0:8099"], "binding `0.0.0.0` reaches beyond this machine"),
         (
             ["server:open_app", "--stdio", "--principal-role", "x"],
             "`--principal-role` and `--principal-scope` need",
