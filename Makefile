@@ -10,7 +10,7 @@
 #   make demo-smoke   start the demo, send its printed curl requests, check 200/401, stop it
 #   make workflows    lint the hosted-CI workflows in .github/workflows with actionlint
 #   make check-latest the tests against the newest dependency versions pyproject.toml allows (not the lock)
-#   make ci           what .ci/run runs: check, spec-check, wheel-check, bench-smoke, demo-smoke, workflows
+#   make ci           what .ci/run runs: spec-check, wheel-check, bench-smoke, demo-smoke, workflows, check
 #   make develop      editable install for working on the code
 #   make docs         the documentation site in site/ (mkdocs --strict; tests/test_docs.py runs its examples)
 SHELL := /bin/bash
@@ -145,7 +145,8 @@ check-latest: $(UV) build  ## newest allowed versions of every dependency, ignor
 	$(LATEST)/bin/mypy
 	$(LATEST)/bin/python -m pytest -q
 
-ci: check spec-check wheel-check bench-smoke demo-smoke workflows
+# `check` last, so the log ends with the main test run (deps and build are made once, first)
+ci: deps build spec-check wheel-check bench-smoke demo-smoke workflows check
 
 docs: venv
 	$(VENV)/bin/mkdocs build --strict --site-dir site
