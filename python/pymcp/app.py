@@ -26,7 +26,7 @@ from pymcp.registry.tools import ToolRegistry
 from pymcp.server.dispatch import Dispatcher
 from pymcp.server.session import SessionManager
 from pymcp.settings import MiddlewareConfig, ServerSettings
-from pymcp.state.store import Store, open_store
+from pymcp.state import Store, open_store
 from pymcp.transport.health import liveness, readiness
 from pymcp.transport.http import StreamableHTTP
 from pymcp.transport.stdio import serve_stdio

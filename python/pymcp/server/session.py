@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from pymcp.errors import STORE_UNAVAILABLE, StoreUnavailable
-from pymcp.state.store import MemoryStore, Store, Subscription, log_store_failure
+from pymcp.state.base import Store, Subscription, log_store_failure
+from pymcp.state.memory import MemoryStore
 
 __all__ = [
     "EventStream",
