@@ -20,19 +20,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
-from pymcp.protocol.draft.envelope import (
-    TASK_METHODS,
-    StatelessRequest,
-    check_method,
-    stateless_error,
-    validate_request,
-)
-from pymcp.protocol.draft.input_required import INPUT_REQUIRED_METHODS
-from pymcp.protocol.draft.mrtr import InputRequired, RoundTrip
-from pymcp.protocol.draft.request_state import RequestStateCodec
-from pymcp.protocol.draft.results import CachePolicy, decorate_result, discover_result, stateless_capabilities
-from pymcp.protocol.draft.subscriptions import SubscriptionFilter, acknowledgement, listen_result, tag
-from pymcp.protocol.draft.tasks import TASKS_REQUIRED
 from pymcp.protocol.jsonrpc import (
     Notification,
     Request,
@@ -41,6 +28,24 @@ from pymcp.protocol.jsonrpc import (
     encode_notification,
     encode_result,
 )
+from pymcp.protocol.stateless.envelope import (
+    TASK_METHODS,
+    StatelessRequest,
+    check_method,
+    stateless_error,
+    validate_request,
+)
+from pymcp.protocol.stateless.input_required import INPUT_REQUIRED_METHODS
+from pymcp.protocol.stateless.mrtr import InputRequired, RoundTrip
+from pymcp.protocol.stateless.request_state import RequestStateCodec
+from pymcp.protocol.stateless.results import (
+    CachePolicy,
+    decorate_result,
+    discover_result,
+    stateless_capabilities,
+)
+from pymcp.protocol.stateless.subscriptions import SubscriptionFilter, acknowledgement, listen_result, tag
+from pymcp.protocol.stateless.tasks import TASKS_REQUIRED
 from pymcp.protocol.versions import negotiate
 from pymcp.security.principal import principal_identity
 from pymcp.server.capabilities import server_capabilities
@@ -52,7 +57,7 @@ from pymcp.server.session import Session, SessionState
 from pymcp.server.tasks import TASK_VERSIONS, TaskMethods
 
 if TYPE_CHECKING:
-    from pymcp.protocol.draft.headers import RequestHeaders
+    from pymcp.protocol.stateless.headers import RequestHeaders
     from pymcp.registry.manager import RegistryManager
     from pymcp.security.principal import Principal
     from pymcp.settings import ServerSettings

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
-from pymcp.protocol.draft.param_headers import check_param_headers
 from pymcp.protocol.schema import InvalidArgument
+from pymcp.protocol.stateless.param_headers import check_param_headers
 from pymcp.registry.resources import ResourceTemplateDefinition
 from pymcp.registry.tools import ToolDefinition
 from pymcp.server.context import LOG_LEVELS, ContinueAsTask, RequestContext, activate_lazily

@@ -27,14 +27,6 @@ from urllib.parse import urlsplit
 
 from pymcp._hosts import LOOPBACK_HOSTS, host_allowed, hostname, is_loopback
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.envelope import (
-    HANDSHAKE_VERSIONS,
-    carries_stateless_meta,
-    http_status_for,
-    route_http,
-    validate_notification,
-)
-from pymcp.protocol.draft.headers import RequestHeaders
 from pymcp.protocol.jsonrpc import (
     InvalidMessage,
     Notification,
@@ -44,6 +36,14 @@ from pymcp.protocol.jsonrpc import (
     encode_error,
     parse,
 )
+from pymcp.protocol.stateless.envelope import (
+    HANDSHAKE_VERSIONS,
+    carries_stateless_meta,
+    http_status_for,
+    route_http,
+    validate_notification,
+)
+from pymcp.protocol.stateless.headers import RequestHeaders
 from pymcp.protocol.versions import DRAFT_VERSIONS, supports_batches
 from pymcp.security.principal import principal_identity
 from pymcp.server.session import (
