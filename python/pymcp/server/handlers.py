@@ -6,8 +6,7 @@ import logging
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
-from pymcp.protocol.schema import InvalidArgument
+from pymcp.errors import ErrorCode, InvalidArgument, MCPError, jsonrpc_error
 from pymcp.protocol.stateless.param_headers import check_param_headers
 from pymcp.registry.resources import ResourceTemplateDefinition
 from pymcp.registry.tools import ToolDefinition
