@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
@@ -48,6 +47,7 @@ from pymcp.protocol.stateless.subscriptions import SubscriptionFilter, acknowled
 from pymcp.protocol.stateless.tasks import TASKS_REQUIRED
 from pymcp.protocol.versions import negotiate
 from pymcp.security.principal import principal_identity
+from pymcp.server.call import Call, Handler, Reply
 from pymcp.server.capabilities import server_capabilities
 from pymcp.server.context import AskInput, CancellationToken, Emitter
 from pymcp.server.handlers import Handlers
@@ -67,29 +67,6 @@ __all__ = ["Call", "Dispatcher", "Handler"]
 
 logger = logging.getLogger("pymcp.server")
 
-
-@dataclass(slots=True)
-class Call:
-    """One request as a handler sees it."""
-
-    session: Session
-    principal: Principal | None
-    request_id: str | int
-    method: str
-    params: dict[str, Any]
-    emit: Emitter
-    cancel_token: CancellationToken
-    close_stream: Callable[[], Awaitable[None]] | None
-    client: StatelessRequest | None = None
-    """The request's own `_meta` (2026-07-28); None on a session."""
-    ask_input: AskInput | None = None
-    """How a stateless `tools/call`, `prompts/get` or `resources/read` (or its task) asks the client."""
-    headers: RequestHeaders | None = None
-    """The MCP headers of a stateless HTTP request (None on a session and on stdio)."""
-
-
-Handler = Callable[[Call], Awaitable[dict[str, Any]]]
-Reply = tuple[bytes | None, MCPError | None]
 
 # Client notifications are not authorized: they only act on what the same principal started.
 _BEFORE_READY = frozenset(("initialize", "ping"))

@@ -14,7 +14,8 @@ from pymcp.server.context import LOG_LEVELS, ContinueAsTask, RequestContext, act
 from pymcp.server.pagination import page
 
 if TYPE_CHECKING:
-    from pymcp.server.dispatch import Call, Dispatcher, Handler
+    from pymcp.server.call import Call, Handler
+    from pymcp.server.dispatch import Dispatcher
 
 __all__ = ["Handlers"]
 

@@ -77,7 +77,8 @@ if TYPE_CHECKING:
     from pymcp.protocol.stateless.envelope import StatelessRequest
     from pymcp.registry.tools import ToolDefinition
     from pymcp.security.principal import Principal
-    from pymcp.server.dispatch import Call, Dispatcher, Handler
+    from pymcp.server.call import Call, Handler
+    from pymcp.server.dispatch import Dispatcher
     from pymcp.tasks.engine import TaskEngine, TaskHandle
 
 __all__ = ["TASK_VERSIONS", "TaskMethods", "task_owner"]
