@@ -16,7 +16,7 @@ from typing import Any
 
 from pymcp import CapabilitySettings, ServerSettings, create_app, get_registry_manager
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.input_required import elicitation, list_roots, sampling
+from pymcp.protocol.stateless.input_required import elicitation, list_roots, sampling
 from pymcp.server import RequestContext
 from pymcp.server.context import current_request_context
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,7 +26,7 @@ from pymcp.registry.tools import ToolRegistry
 from pymcp.server.dispatch import Dispatcher
 from pymcp.server.session import SessionManager
 from pymcp.settings import MiddlewareConfig, ServerSettings
-from pymcp.state.store import Store, open_store
+from pymcp.state import Store, open_store
 from pymcp.transport.health import liveness, readiness
 from pymcp.transport.http import StreamableHTTP
 from pymcp.transport.stdio import serve_stdio
@@ -112,16 +112,6 @@ def _middleware_config(config: MiddlewareConfig | None, kwargs: Mapping[str, Any
     if config is None:
         return MiddlewareConfig(**kwargs)
     return _merge(config, kwargs, "middleware_config")  # type: ignore[no-any-return]
-
-
-class _Wrapped:
-    """Starlette middleware around an ASGI wrapper function (the security gate's `wrap`)."""
-
-    def __init__(self, app: ASGIApp, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
-        self.app = wrap(app)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
 
 
 def _param_headers(tools: ToolRegistry) -> list[str]:
@@ -302,7 +292,9 @@ def create_app(
     if config.cors is not None:
         middleware.append(_cors(config.cors, registries.tools))
     if gate is not None:
-        middleware.append(Middleware(_Wrapped, wrap=gate.wrap))
+        from pymcp.security.middleware import SecurityMiddleware
+
+        middleware.append(Middleware(SecurityMiddleware, gate))
     routes = [Route("/", health, methods=["GET"])]
     if settings.health_path is not None:
         routes.append(Route(settings.health_path, liveness, methods=["GET"]))

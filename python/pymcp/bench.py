@@ -559,7 +559,11 @@ def _rpc(request_id: int, method: str, params: dict[str, Any]) -> bytes:
 
 
 def _stateless_params(params: dict[str, Any]) -> dict[str, Any]:
-    from pymcp.protocol.draft.envelope import CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, PROTOCOL_VERSION_KEY
+    from pymcp.protocol.stateless.envelope import (
+        CLIENT_CAPABILITIES_KEY,
+        CLIENT_INFO_KEY,
+        PROTOCOL_VERSION_KEY,
+    )
 
     meta = {
         PROTOCOL_VERSION_KEY: STATELESS_VERSION,
@@ -629,7 +633,7 @@ async def _pick_tool(client: InProcessClient, headers: dict[str, str]) -> str | 
 async def _bench_server(
     app: ASGIApp, *, token: str | None, tool: str | None, arguments: dict[str, Any], calls: int
 ) -> list[dict[str, Any]]:
-    from pymcp.protocol.draft.headers import encode_header_value
+    from pymcp.protocol.stateless.headers import encode_header_value
 
     client = InProcessClient(app)
     await client.start()

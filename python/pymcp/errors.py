@@ -11,7 +11,7 @@ PymcpError
 └── TaskCancelled (alias CancelledError in pymcp.tasks)   the task was cancelled
 ```
 Old names stay importable from where they were (`pymcp.security.authz.AuthenticationError`,
-`pymcp.server.session.SessionStoreError`, `pymcp.protocol.schema.InvalidArgument`, ...).
+`pymcp.server.session.SessionStoreError`, `pymcp.registry.signature.InvalidArgument`, ...).
 `jsonrpc_error` turns any exception into the `ProtocolError` to answer.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymcp.protocol.draft.envelope import CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, PROTOCOL_VERSION_KEY
+from pymcp.protocol.stateless.envelope import CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, PROTOCOL_VERSION_KEY
 from support.mcp_schema import wire_errors
 
 VERSION = "2026-07-28"

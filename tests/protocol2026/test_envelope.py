@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.envelope import (
+from pymcp.protocol.stateless.envelope import (
     CLIENT_CAPABILITIES_KEY,
     CLIENT_INFO_KEY,
     LOG_LEVEL_KEY,
@@ -23,7 +23,7 @@ from pymcp.protocol.draft.envelope import (
     validate_notification,
     validate_request,
 )
-from pymcp.protocol.draft.headers import RequestHeaders, encode_header_value
+from pymcp.protocol.stateless.headers import RequestHeaders, encode_header_value
 
 from .conftest import SUPPORTED, VERSION, meta, schema_errors
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.headers import RequestHeaders, decode_header_value, encode_header_value
+from pymcp.protocol.stateless.headers import RequestHeaders, decode_header_value, encode_header_value
 
 
 @pytest.mark.parametrize(

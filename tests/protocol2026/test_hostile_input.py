@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 from conformance_server import NAME_FORM
 from pymcp.errors import MCPError
-from pymcp.protocol.draft.envelope import validate_request
-from pymcp.protocol.draft.headers import RequestHeaders, decode_header_value
-from pymcp.protocol.draft.input_required import list_roots, read_input_responses, sampling
-from pymcp.protocol.draft.param_headers import check_param_headers, header_map
-from pymcp.protocol.draft.request_state import RequestStateCodec
-from pymcp.protocol.draft.subscriptions import SubscriptionFilter
+from pymcp.protocol.stateless.envelope import validate_request
+from pymcp.protocol.stateless.headers import RequestHeaders, decode_header_value
+from pymcp.protocol.stateless.input_required import list_roots, read_input_responses, sampling
+from pymcp.protocol.stateless.param_headers import check_param_headers, header_map
+from pymcp.protocol.stateless.request_state import RequestStateCodec
+from pymcp.protocol.stateless.subscriptions import SubscriptionFilter
 
 from .conftest import SUPPORTED, meta
 

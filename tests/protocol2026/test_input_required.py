@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.envelope import StatelessRequest
-from pymcp.protocol.draft.input_required import (
+from pymcp.protocol.stateless.envelope import StatelessRequest
+from pymcp.protocol.stateless.input_required import (
     elicitation,
     input_required,
     list_roots,

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.envelope import StatelessRequest
-from pymcp.protocol.draft.input_required import elicitation, list_roots, sampling
-from pymcp.protocol.draft.mrtr import InputRequired, RoundTrip
-from pymcp.protocol.draft.request_state import RequestStateCodec
+from pymcp.protocol.stateless.envelope import StatelessRequest
+from pymcp.protocol.stateless.input_required import elicitation, list_roots, sampling
+from pymcp.protocol.stateless.mrtr import InputRequired, RoundTrip
+from pymcp.protocol.stateless.request_state import RequestStateCodec
 from pymcp.security.principal import Principal
 
 from .conftest import VERSION, schema_errors

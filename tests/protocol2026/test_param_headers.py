@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.headers import RequestHeaders
-from pymcp.protocol.draft.param_headers import check_param_headers, header_map
+from pymcp.protocol.stateless.headers import RequestHeaders
+from pymcp.protocol.stateless.param_headers import check_param_headers, header_map
 
 SCHEMA = {
     "type": "object",

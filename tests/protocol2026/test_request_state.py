@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.request_state import MAX_TOKEN_BYTES, RequestStateCodec
+from pymcp.protocol.stateless.request_state import MAX_TOKEN_BYTES, RequestStateCodec
 from pymcp.security.principal import Principal
 
 ALICE = Principal(subject="alice", claims={"iss": "https://idp.example"})

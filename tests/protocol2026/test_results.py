@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pymcp.protocol.draft.envelope import TASKS_EXTENSION
-from pymcp.protocol.draft.results import (
+from pymcp.protocol.stateless.envelope import TASKS_EXTENSION
+from pymcp.protocol.stateless.results import (
     CACHEABLE_METHODS,
     SERVER_INFO_KEY,
     CachePolicy,

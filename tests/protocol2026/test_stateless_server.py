@@ -18,8 +18,8 @@ import pytest
 
 from conformance_server import build_app
 from pymcp import create_app, get_registry_manager
-from pymcp.protocol.draft.envelope import LOG_LEVEL_KEY
-from pymcp.protocol.draft.tasks import TASKS_REQUIRED
+from pymcp.protocol.stateless.envelope import LOG_LEVEL_KEY
+from pymcp.protocol.stateless.tasks import TASKS_REQUIRED
 from pymcp.security import TokenMapAuthenticator
 from support.server import serve
 

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from pymcp.protocol.draft.envelope import PROTOCOL_VERSION_KEY
+from pymcp.protocol.stateless.envelope import PROTOCOL_VERSION_KEY
 from server.mcp_client import initialize_message
 
 from .conftest import meta, schema_errors

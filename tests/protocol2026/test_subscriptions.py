@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.subscriptions import (
+from pymcp.protocol.stateless.subscriptions import (
     SUBSCRIPTION_ID_KEY,
     SubscriptionFilter,
     acknowledgement,

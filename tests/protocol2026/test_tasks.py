@@ -7,8 +7,14 @@ from typing import Any
 import pytest
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.input_required import elicitation
-from pymcp.protocol.draft.tasks import TASKS_REQUIRED, create_task_result, detailed_task, task_ack, task_id
+from pymcp.protocol.stateless.input_required import elicitation
+from pymcp.protocol.stateless.tasks import (
+    TASKS_REQUIRED,
+    create_task_result,
+    detailed_task,
+    task_ack,
+    task_id,
+)
 
 from .conftest import schema_errors
 

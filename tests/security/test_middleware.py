@@ -22,6 +22,7 @@ from pymcp.security import (
     OAuthProtectedResourceConfig,
     Principal,
     SecurityGate,
+    SecurityMiddleware,
     TokenMapAuthenticator,
     hash_token,
 )
@@ -92,7 +93,7 @@ def served(**options: Any) -> Iterator[str]:
     }
     gate = SecurityGate.from_config(**settings)
     assert gate is not None
-    with serve(gate.wrap(inner_app([gate]))) as base_url:
+    with serve(SecurityMiddleware(inner_app([gate]), gate)) as base_url:
         yield base_url
 
 

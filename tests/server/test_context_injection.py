@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from pymcp import create_app, get_registry_manager
-from pymcp.protocol.draft.envelope import CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, PROTOCOL_VERSION_KEY
+from pymcp.protocol.stateless.envelope import CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, PROTOCOL_VERSION_KEY
 from pymcp.server import RequestContext, current_request_context
 from server.mcp_client import ACCEPT, McpClient
 from support.server import serve

@@ -10,7 +10,7 @@ import pytest
 
 from protocol2026.test_stateless_server import post, request
 from pymcp import CapabilitySettings, MiddlewareConfig, ServerSettings, create_app, get_registry_manager
-from pymcp.protocol.draft.envelope import TASKS_EXTENSION
+from pymcp.protocol.stateless.envelope import TASKS_EXTENSION
 from pymcp.settings import MCP_APPS_UI, MCP_OAUTH_CLIENT_CREDENTIALS
 from server.mcp_client import McpClient
 from support.server import serve

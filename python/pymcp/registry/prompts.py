@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict, TypeVar, Unpack, overload
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.schema import INJECTED_PARAMETERS, schema_for_type
 from pymcp.registry.base import Registry, dump_value
+from pymcp.registry.signature import INJECTED_PARAMETERS, schema_for_type
 
 __all__ = ["PromptDefinition", "PromptOptions", "PromptRegistry", "build_prompt", "normalize_prompt_result"]
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict, TypeVar, Unpack, cast, overload
 
 from pymcp._json import dumps, dumps_text
-from pymcp.protocol.draft.param_headers import HeaderMap, header_map
-from pymcp.protocol.schema import ArgumentChecker, compile_signature, compile_user_schema
+from pymcp.protocol.stateless.param_headers import HeaderMap, header_map
 from pymcp.registry.base import Registry, dump_value
+from pymcp.registry.signature import ArgumentChecker, compile_signature, compile_user_schema
 
 __all__ = [
     "AsyncToolFunction",

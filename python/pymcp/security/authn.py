@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from pymcp.security.authz import AuthenticationError, Authenticator
+from pymcp.security.bearer import bearer_token
 from pymcp.security.principal import Principal, frozen_principal
 
 # _HEAVY_IMPORTS: httpx and PyJWT (with cryptography) are imported where they are used. Together they add
@@ -72,12 +73,7 @@ def get_bearer_token(request: Any) -> str | None:
     after it, gives None (the request is anonymous).
     """
     header = _authorization_header(request)
-    if not header:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
+    return bearer_token([header], strict=False) if header else None
 
 
 def _token_digest(token: str) -> bytes:

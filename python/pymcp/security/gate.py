@@ -1,6 +1,6 @@
 """The security gate: everything the server asks of security, behind one object built once by `create_app`.
 
-HTTP requests are authenticated by the middleware `wrap` installs; each JSON-RPC request is then authorized
+HTTP requests are authenticated by `SecurityMiddleware(app, gate)`; each JSON-RPC request is then authorized
 exactly once by the dispatcher through `authorize`, with the principal of that request (or the declared
 principal on stdio). List results and capabilities are filtered with `filter_list` / `filter_capabilities`.
 """
@@ -8,7 +8,7 @@ principal on stdio). List results and capabilities are filtered with `filter_lis
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.targets import SUBSCRIPTION_METHODS, TARGET_KEYS
@@ -23,9 +23,6 @@ from pymcp.security.challenge import bearer_challenge, current_resource_metadata
 from pymcp.security.oauth import OAuthProtectedResourceConfig
 from pymcp.security.principal import Principal
 from pymcp.security.rules import RuleBasedAuthorizer
-
-if TYPE_CHECKING:
-    from starlette.types import ASGIApp
 
 __all__ = ["DEFAULT_EXEMPT_PATHS", "MCP_PATH", "SecurityGate", "exempt_path_set"]
 
@@ -107,18 +104,17 @@ class SecurityGate:
             allowed_hosts=allowed_hosts,
         )
 
-    def wrap(self, app: ASGIApp) -> ASGIApp:
-        """`app` behind the security middleware (it authenticates; `authorize` authorizes methods)."""
-        from pymcp.security.middleware import SecurityMiddleware  # the middleware imports this module
-
-        return SecurityMiddleware(
-            app,
-            authenticator=self.authenticator,
-            authorizer=self.authorizer,
-            require_authentication=self.require_authentication,
-            exempt_paths=tuple(self.exempt_paths),
-            oauth=self.oauth,
-            allowed_hosts=self.allowed_hosts,
+    def challenge(
+        self,
+        metadata_url: str | None,
+        *,
+        error: str | None = None,
+        scopes: Sequence[str] = (),
+        description: str | None = None,
+    ) -> str:
+        """The `WWW-Authenticate` value of every refusal (the middleware's 400/401 and `authorize`'s)."""
+        return bearer_challenge(
+            resource_metadata=metadata_url, error=error, scopes=scopes, error_description=description
         )
 
     # -- authorization -------------------------------------------------------------------------------
@@ -164,7 +160,7 @@ class SecurityGate:
             if scopes and self._hidden_target(principal, request):
                 scopes = ()
             # An anonymous caller is told to authenticate (401), not that it is forbidden.
-            challenge = bearer_challenge(resource_metadata=metadata_url, scopes=scopes)
+            challenge = self.challenge(metadata_url, scopes=scopes)
             return MCPError(
                 ErrorCode.UNAUTHORIZED,
                 "Authentication required",
@@ -177,11 +173,8 @@ class SecurityGate:
             scopes, message = (), "Forbidden"
         headers: dict[str, str] = {}
         if scopes:
-            headers["WWW-Authenticate"] = bearer_challenge(
-                resource_metadata=metadata_url,
-                error="insufficient_scope",
-                scopes=scopes,
-                error_description=message,
+            headers["WWW-Authenticate"] = self.challenge(
+                metadata_url, error="insufficient_scope", scopes=scopes, description=message
             )
         return MCPError(ErrorCode.FORBIDDEN, message, http_status=403, headers=headers)
 

@@ -33,8 +33,9 @@ from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.jsonrpc import encode_error
 from pymcp.security.authn import JWTAuthenticator, TokenIntrospectionAuthenticator, TokenMapAuthenticator
 from pymcp.security.authz import AuthenticationError, Authenticator, Authorizer
-from pymcp.security.challenge import bearer_challenge, current_resource_metadata_url
-from pymcp.security.gate import MCP_PATH, exempt_path_set
+from pymcp.security.bearer import MalformedAuthorization, bearer_token
+from pymcp.security.challenge import current_resource_metadata_url
+from pymcp.security.gate import MCP_PATH, SecurityGate
 from pymcp.security.oauth import METADATA_PATH, METADATA_PATHS, OAuthProtectedResourceConfig
 from pymcp.security.principal import Principal
 
@@ -49,7 +50,6 @@ DISCARD_BODY_BYTES = 64 * 1024
 DISCARD_BODY_SECONDS = 1.0
 
 _TOKEN_AUTHENTICATORS = (JWTAuthenticator, TokenIntrospectionAuthenticator, TokenMapAuthenticator)
-_TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
 
 
 class _Refusal(Exception):
@@ -72,23 +72,31 @@ class SecurityMiddleware:
     def __init__(
         self,
         app: ASGIApp,
+        gate: SecurityGate | None = None,
         *,
-        authenticator: Authenticator | None,
-        authorizer: Authorizer | None,
+        authenticator: Authenticator | None = None,
+        authorizer: Authorizer | None = None,
         require_authentication: bool = False,
         exempt_paths: Sequence[str] | None = None,
         oauth: OAuthProtectedResourceConfig | None = None,
         allowed_hosts: Sequence[str] | None = None,
     ) -> None:
+        """`SecurityMiddleware(app, gate)`; 0.3.0's keyword arguments build the gate when none is given."""
+        if gate is None:
+            gate = SecurityGate(
+                authenticator=authenticator,
+                authorizer=authorizer,
+                require_authentication=require_authentication,
+                exempt_paths=exempt_paths,
+                oauth=oauth,
+                allowed_hosts=allowed_hosts,
+            )
         self.app = app
-        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts) if allowed_hosts else None
-        self.authenticator = authenticator
-        self.authorizer = authorizer
-        self.require_authentication = require_authentication
-        self.exempt_paths = exempt_path_set(exempt_paths)
-        self.oauth = oauth
+        self.gate = gate
+        self.allowed_hosts = frozenset(h.lower() for h in gate.allowed_hosts) if gate.allowed_hosts else None
         # The built-in authenticators take the token the middleware already read. Exact types only: a
         # subclass may override `authenticate` with checks of its own.
+        authenticator = gate.authenticator
         self._authenticate_token: Callable[[str], Awaitable[Principal]] | None = (
             authenticator.authenticate_token
             if isinstance(authenticator, _TOKEN_AUTHENTICATORS)
@@ -106,13 +114,13 @@ class SecurityMiddleware:
             return
         path = route_path(scope)
         if path in METADATA_PATHS:
-            if self.oauth is not None:
+            if self.gate.oauth is not None:
                 await self._serve_metadata(scope, send)
                 return
             scope[PRINCIPAL_SCOPE_KEY] = None
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "OPTIONS" or (path in self.exempt_paths and path.rstrip("/") != MCP_PATH):
+        if scope["method"] == "OPTIONS" or (path in self.gate.exempt_paths and path.rstrip("/") != MCP_PATH):
             if _query_token(scope):
                 # Refused everywhere, so a client learns at once that its token is sent the wrong way.
                 await self._refuse(send, _query_token_refused(), None)
@@ -121,8 +129,8 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         metadata_url = None
-        if self.oauth is not None:
-            metadata_url = self.oauth.static_metadata_url() or self._base_url(scope)[0] + METADATA_PATH
+        if self.gate.oauth is not None:
+            metadata_url = self.gate.oauth.static_metadata_url() or self._base_url(scope)[0] + METADATA_PATH
         try:
             principal = await self._authenticate(scope)
         except _Refusal as refusal:
@@ -141,27 +149,26 @@ class SecurityMiddleware:
             raise _query_token_refused()
         token = _bearer_token(scope)
         principal: Principal | None = None
-        if self.authenticator is not None:
+        authenticator = self.gate.authenticator
+        if authenticator is not None:
             try:
                 if self._authenticate_token is not None:  # the built-in authenticators: no second parse
                     principal = None if token is None else await self._authenticate_token(token)
                 else:
-                    principal = await self.authenticator.authenticate(Request(scope))
+                    principal = await authenticator.authenticate(Request(scope))
             except AuthenticationError as failure:
                 raise _Refusal(401, failure.message, error="invalid_token") from None
             except Exception:
                 # A broken authenticator must not let the request through, nor show a traceback.
                 logger.exception("the authenticator failed")
                 raise _Refusal(401, "Authentication failed", error="invalid_token") from None
-        if principal is None and self.require_authentication:
+        if principal is None and self.gate.require_authentication:
             raise _Refusal(401, "Authentication required")
         return principal
 
     async def _refuse(self, send: Send, refusal: _Refusal, metadata_url: str | None) -> None:
-        challenge = bearer_challenge(
-            resource_metadata=metadata_url,
-            error=refusal.error,
-            error_description=refusal.message if refusal.error else None,
+        challenge = self.gate.challenge(
+            metadata_url, error=refusal.error, description=refusal.message if refusal.error else None
         )
         code = ErrorCode.INVALID_REQUEST if refusal.status == 400 else ErrorCode.UNAUTHORIZED
         body = encode_error(None, MCPError(code, refusal.message))
@@ -173,14 +180,14 @@ class SecurityMiddleware:
         await _send_plain(send, refusal.status, body, headers)
 
     async def _serve_metadata(self, scope: Scope, send: Send) -> None:
-        assert self.oauth is not None
+        assert self.gate.oauth is not None
         if scope["method"] not in ("GET", "HEAD"):
             await _send_plain(send, 405, b"", [(b"allow", b"GET, HEAD")])
             return
         base_url, per_host = self._base_url(scope)
-        body = orjson.dumps(self.oauth.metadata(resource=base_url + MCP_PATH))
+        body = orjson.dumps(self.gate.oauth.metadata(resource=base_url + MCP_PATH))
         headers = [(b"content-type", b"application/json"), (b"cache-control", b"public, max-age=3600")]
-        if per_host and self.oauth.resource is None:
+        if per_host and self.gate.oauth.resource is None:
             headers.append((b"vary", b"Host"))
         await _send_plain(
             send, 200, b"" if scope["method"] == "HEAD" else body, headers, content_length=len(body)
@@ -222,22 +229,13 @@ def _query_token(scope: Scope) -> bool:
 
 
 def _bearer_token(scope: Scope) -> str | None:
-    """The Bearer token of the request (None: no credentials, or another scheme, as in pymcp-kit 0.3.0).
-
-    A repeated `Authorization` header, or `Bearer` without exactly one token (RFC 6750 §2.1), is refused.
-    """
-    values: list[bytes] = [value for name, value in scope["headers"] if name.lower() == b"authorization"]
-    if not values:
-        return None
-    if len(values) > 1:
-        raise _Refusal(400, "Only one Authorization header is allowed", error="invalid_request")
-    scheme, _, token = values[0].decode("latin-1").strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    token = token.strip()
-    if not token or not set(token) <= _TOKEN_CHARACTERS:
-        raise _Refusal(400, "Malformed Bearer token", error="invalid_request")
-    return token
+    """The Bearer token of the request (None: no credentials, or another scheme, as in pymcp-kit 0.3.0);
+    a malformed `Authorization` header is refused (400)."""
+    values = [value.decode("latin-1") for name, value in scope["headers"] if name.lower() == b"authorization"]
+    try:
+        return bearer_token(values)
+    except MalformedAuthorization as malformed:
+        raise _Refusal(400, malformed.message, error="invalid_request") from None
 
 
 async def _discard_body(receive: Receive) -> None:

@@ -12,12 +12,19 @@ import contextlib
 import os
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from pymcp.security.rules import RuleBasedAuthorizer
+__all__ = ["PolicyReloader", "ReloadablePolicy"]
 
-__all__ = ["PolicyReloader"]
+
+class ReloadablePolicy(Protocol):
+    """What the reloader needs of an authorizer (`RuleBasedAuthorizer` is one): its policy file and a
+    way to read it again."""
+
+    @property
+    def source(self) -> Path | None: ...
+
+    def reload_file(self) -> bool: ...
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -32,7 +39,7 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
 class PolicyReloader:
     """Reloads an authorizer's policy file on SIGHUP and/or when the file changes (polled)."""
 
-    def __init__(self, authorizer: RuleBasedAuthorizer, *, sighup: bool, watch_seconds: float | None) -> None:
+    def __init__(self, authorizer: ReloadablePolicy, *, sighup: bool, watch_seconds: float | None) -> None:
         self._authorizer = authorizer
         self._sighup = sighup
         self._watch_seconds = watch_seconds

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.envelope import missing_capabilities
-from pymcp.protocol.draft.input_required import elicitation
 from pymcp.protocol.jsonrpc import Response, encode_notification, encode_request
+from pymcp.protocol.stateless.envelope import missing_capabilities
+from pymcp.protocol.stateless.input_required import elicitation
 from pymcp.tasks.engine import CancellationToken as TaskCancellationToken
 from pymcp.tasks.engine import CancelledError
 

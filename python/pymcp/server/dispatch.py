@@ -16,23 +16,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
-from pymcp.protocol.draft.envelope import (
-    TASK_METHODS,
-    StatelessRequest,
-    check_method,
-    stateless_error,
-    validate_request,
-)
-from pymcp.protocol.draft.input_required import INPUT_REQUIRED_METHODS
-from pymcp.protocol.draft.mrtr import InputRequired, RoundTrip
-from pymcp.protocol.draft.request_state import RequestStateCodec
-from pymcp.protocol.draft.results import CachePolicy, decorate_result, discover_result, stateless_capabilities
-from pymcp.protocol.draft.subscriptions import SubscriptionFilter, acknowledgement, listen_result, tag
-from pymcp.protocol.draft.tasks import TASKS_REQUIRED
 from pymcp.protocol.jsonrpc import (
     Notification,
     Request,
@@ -41,8 +27,27 @@ from pymcp.protocol.jsonrpc import (
     encode_notification,
     encode_result,
 )
+from pymcp.protocol.stateless.envelope import (
+    TASK_METHODS,
+    StatelessRequest,
+    check_method,
+    stateless_error,
+    validate_request,
+)
+from pymcp.protocol.stateless.input_required import INPUT_REQUIRED_METHODS
+from pymcp.protocol.stateless.mrtr import InputRequired, RoundTrip
+from pymcp.protocol.stateless.request_state import RequestStateCodec
+from pymcp.protocol.stateless.results import (
+    CachePolicy,
+    decorate_result,
+    discover_result,
+    stateless_capabilities,
+)
+from pymcp.protocol.stateless.subscriptions import SubscriptionFilter, acknowledgement, listen_result, tag
+from pymcp.protocol.stateless.tasks import TASKS_REQUIRED
 from pymcp.protocol.versions import negotiate
 from pymcp.security.principal import principal_identity
+from pymcp.server.call import Call, Handler, Reply
 from pymcp.server.capabilities import server_capabilities
 from pymcp.server.context import AskInput, CancellationToken, Emitter
 from pymcp.server.handlers import Handlers
@@ -52,7 +57,7 @@ from pymcp.server.session import Session, SessionState
 from pymcp.server.tasks import TASK_VERSIONS, TaskMethods
 
 if TYPE_CHECKING:
-    from pymcp.protocol.draft.headers import RequestHeaders
+    from pymcp.protocol.stateless.headers import RequestHeaders
     from pymcp.registry.manager import RegistryManager
     from pymcp.security.principal import Principal
     from pymcp.settings import ServerSettings
@@ -62,29 +67,6 @@ __all__ = ["Call", "Dispatcher", "Handler"]
 
 logger = logging.getLogger("pymcp.server")
 
-
-@dataclass(slots=True)
-class Call:
-    """One request as a handler sees it."""
-
-    session: Session
-    principal: Principal | None
-    request_id: str | int
-    method: str
-    params: dict[str, Any]
-    emit: Emitter
-    cancel_token: CancellationToken
-    close_stream: Callable[[], Awaitable[None]] | None
-    client: StatelessRequest | None = None
-    """The request's own `_meta` (2026-07-28); None on a session."""
-    ask_input: AskInput | None = None
-    """How a stateless `tools/call`, `prompts/get` or `resources/read` (or its task) asks the client."""
-    headers: RequestHeaders | None = None
-    """The MCP headers of a stateless HTTP request (None on a session and on stdio)."""
-
-
-Handler = Callable[[Call], Awaitable[dict[str, Any]]]
-Reply = tuple[bytes | None, MCPError | None]
 
 # Client notifications are not authorized: they only act on what the same principal started.
 _BEFORE_READY = frozenset(("initialize", "ping"))

@@ -6,16 +6,16 @@ import logging
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
-from pymcp.protocol.draft.param_headers import check_param_headers
-from pymcp.protocol.schema import InvalidArgument
+from pymcp.errors import ErrorCode, InvalidArgument, MCPError, jsonrpc_error
+from pymcp.protocol.stateless.param_headers import check_param_headers
 from pymcp.registry.resources import ResourceTemplateDefinition
 from pymcp.registry.tools import ToolDefinition
 from pymcp.server.context import LOG_LEVELS, ContinueAsTask, RequestContext, activate_lazily
 from pymcp.server.pagination import page
 
 if TYPE_CHECKING:
-    from pymcp.server.dispatch import Call, Dispatcher, Handler
+    from pymcp.server.call import Call, Handler
+    from pymcp.server.dispatch import Dispatcher
 
 __all__ = ["Handlers"]
 

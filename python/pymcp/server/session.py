@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from pymcp.errors import STORE_UNAVAILABLE, StoreUnavailable
-from pymcp.state.store import MemoryStore, Store, Subscription, log_store_failure
+from pymcp.state.base import Store, Subscription, log_store_failure
+from pymcp.state.memory import MemoryStore
 
 __all__ = [
     "EventStream",
@@ -23,7 +24,6 @@ __all__ = [
     "SessionManager",
     "SessionState",
     "SessionStoreError",
-    "parse_event_id",
 ]
 
 
@@ -57,14 +57,6 @@ class SessionState(enum.Enum):
     READY = "ready"
 
 
-def parse_event_id(event_id: str) -> tuple[str, int] | None:
-    """(stream id, sequence number) of an event id `<stream>-<seq>`, or None if it is not ours."""
-    stream_id, sep, seq = event_id.rpartition("-")
-    if not sep or not seq.isdigit():
-        return None
-    return stream_id, int(seq)
-
-
 class EventStream:
     """One SSE stream of a session: numbered events, a bounded history for `Last-Event-ID`, and the
     queue of the connection currently attached (if any).
@@ -90,14 +82,6 @@ class EventStream:
         event = (self.seq, data)
         self.history.append(event)
         return event
-
-    def frame(self, seq: int, data: bytes) -> bytes:
-        """The SSE frame of an event."""
-        return b"id: %s-%d\nevent: message\ndata: %s\n\n" % (self.id.encode(), seq, data)
-
-    def priming_frame(self, retry_ms: int) -> bytes:
-        """The first event of a stream: an id to resume from, the reconnection delay, and no data."""
-        return b"id: %s-%d\nretry: %d\ndata: \n\n" % (self.id.encode(), self.seq, retry_ms)
 
     @property
     def attached(self) -> bool:

@@ -17,10 +17,16 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.input_required import read_input_responses, required_capability
-from pymcp.protocol.draft.mrtr import InputRequired
-from pymcp.protocol.draft.tasks import TASKS_REQUIRED, create_task_result, detailed_task, task_ack, task_id
 from pymcp.protocol.jsonrpc import encode_notification
+from pymcp.protocol.stateless.input_required import read_input_responses, required_capability
+from pymcp.protocol.stateless.mrtr import InputRequired
+from pymcp.protocol.stateless.tasks import (
+    TASKS_REQUIRED,
+    create_task_result,
+    detailed_task,
+    task_ack,
+    task_id,
+)
 from pymcp.security.principal import principal_identity
 from pymcp.server.capabilities import tasks_capability
 from pymcp.server.session import Session, SessionState
@@ -68,10 +74,11 @@ class _Inbox:
 
 
 if TYPE_CHECKING:
-    from pymcp.protocol.draft.envelope import StatelessRequest
+    from pymcp.protocol.stateless.envelope import StatelessRequest
     from pymcp.registry.tools import ToolDefinition
     from pymcp.security.principal import Principal
-    from pymcp.server.dispatch import Call, Dispatcher, Handler
+    from pymcp.server.call import Call, Handler
+    from pymcp.server.dispatch import Dispatcher
     from pymcp.tasks.engine import TaskEngine, TaskHandle
 
 __all__ = ["TASK_VERSIONS", "TaskMethods", "task_owner"]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import orjson
 
-from pymcp.state.store import Page, StoreEvent, StoreUnavailable, Transition, log_store_failure
+from pymcp.state.base import Page, StoreEvent, StoreUnavailable, Transition, log_store_failure
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -25,15 +25,8 @@ from typing import Any, Final
 import orjson
 
 from pymcp.errors import ErrorCode, MCPError, StoreUnavailable, TaskCancelled, jsonrpc_error
-from pymcp.state.store import (
-    MemoryStore,
-    Store,
-    StoreEvent,
-    Subscription,
-    TaskStore,
-    Transition,
-    log_store_failure,
-)
+from pymcp.state.base import Store, StoreEvent, Subscription, TaskStore, Transition, log_store_failure
+from pymcp.state.memory import MemoryStore
 
 __all__ = [
     "ACTIVE_STATUSES",

@@ -27,14 +27,6 @@ from urllib.parse import urlsplit
 
 from pymcp._hosts import LOOPBACK_HOSTS, host_allowed, hostname, is_loopback
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.envelope import (
-    HANDSHAKE_VERSIONS,
-    carries_stateless_meta,
-    http_status_for,
-    route_http,
-    validate_notification,
-)
-from pymcp.protocol.draft.headers import RequestHeaders
 from pymcp.protocol.jsonrpc import (
     InvalidMessage,
     Notification,
@@ -44,15 +36,30 @@ from pymcp.protocol.jsonrpc import (
     encode_error,
     parse,
 )
+from pymcp.protocol.stateless.envelope import (
+    HANDSHAKE_VERSIONS,
+    carries_stateless_meta,
+    http_status_for,
+    route_http,
+    validate_notification,
+)
+from pymcp.protocol.stateless.headers import RequestHeaders
 from pymcp.protocol.versions import DRAFT_VERSIONS, supports_batches
 from pymcp.security.principal import principal_identity
 from pymcp.server.session import (
-    EventStream,
     Session,
     SessionLimitError,
     SessionManager,
     SessionStoreError,
+)
+from pymcp.transport.sse import (
+    KEEPALIVE_SECONDS,
+    SSE_RETRY_MS,
+    PostStream,
+    StatelessStream,
     parse_event_id,
+    serve_stream,
+    wait_for_disconnect,
 )
 
 if TYPE_CHECKING:
@@ -68,17 +75,10 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 logger = logging.getLogger("pymcp.transport")
 _T = TypeVar("_T")
 
-SSE_RETRY_MS = 1000
 # Seconds a body may take before `body_min_rate` applies (slow starts, small bodies on slow links).
 BODY_GRACE_SECONDS = 5.0
-KEEPALIVE_SECONDS = 15.0
 _BATCH_REFUSED = "JSON-RPC batches are only accepted for 2025-03-26 sessions"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
-_SSE_HEADERS = [
-    (b"content-type", b"text/event-stream"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),
-]
 _WANTED = frozenset(
     (
         b"origin",
@@ -152,90 +152,6 @@ def _settled_session(raw_mcp_headers: list[tuple[str, str]]) -> bool:
 @functools.lru_cache(maxsize=64)  # clients send one of a few `Accept` values, over and over
 def _accepts_json_and_sse(accept: str | None) -> bool:
     return _accepts(accept, "application/json") and _accepts(accept, "text/event-stream")
-
-
-async def _disconnect(receive: Receive) -> None:
-    """Return when the client goes away (a GET's empty request body comes first)."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
-class _PostStream:
-    """The response of one POST: JSON unless the request emits first, then SSE (priming event first)."""
-
-    __slots__ = ("open", "send", "session", "stream")
-
-    def __init__(self, send: Send, session: Session) -> None:
-        self.send = send
-        self.session = session
-        self.stream: EventStream | None = None
-        self.open = False
-
-    async def _start(self) -> EventStream:
-        stream = self.session.new_stream()
-        self.stream = stream
-        self.open = True
-        await self.send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
-        await self.send(
-            {"type": "http.response.body", "body": stream.priming_frame(SSE_RETRY_MS), "more_body": True}
-        )
-        return stream
-
-    async def emit(self, data: bytes) -> None:
-        stream = self.stream or await self._start()
-        if self.open:
-            seq, _ = stream.record(data)
-            await self.send(
-                {"type": "http.response.body", "body": stream.frame(seq, data), "more_body": True}
-            )
-        else:
-            stream.publish(data)
-
-    async def close(self) -> None:
-        """End the HTTP response now; later events wait in the stream's history for a resuming GET."""
-        if self.stream is None:
-            await self._start()
-        if self.open:
-            self.open = False
-            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
-
-    async def finish(self, reply: bytes | None) -> None:
-        stream = self.stream
-        if stream is None:
-            return
-        if reply is not None:
-            await self.emit(reply)
-        stream.finish()
-        if self.open:
-            self.open = False
-            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-class _StatelessStream:
-    """The response of one stateless POST: JSON unless the request emits first, then SSE without ids
-    (2026-07-28 streams cannot be resumed)."""
-
-    __slots__ = ("send", "started")
-
-    def __init__(self, send: Send) -> None:
-        self.send = send
-        self.started = False
-
-    async def emit(self, data: bytes) -> None:
-        if not self.started:
-            self.started = True
-            await self.send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
-        await self.send(
-            {"type": "http.response.body", "body": b"event: message\ndata: %s\n\n" % data, "more_body": True}
-        )
-
-    async def keepalive(self) -> None:
-        await self.send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
-
-    async def finish(self, reply: bytes | None) -> None:
-        if reply is not None:
-            await self.emit(reply)
-        await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _error_headers(error: MCPError) -> list[tuple[bytes, bytes]]:
@@ -515,7 +431,7 @@ class StreamableHTTP:
             )
             await self._reply(send, 400, encode_error(request_id, invalid))
             return
-        stream = _StatelessStream(send)
+        stream = StatelessStream(send)
         # The first step runs here, in a context of its own: most requests finish without waiting on
         # anything, and then need no task (nor a watch on the client) at all. A request that waits
         # continues as a task in that same context, watched for the client closing the response.
@@ -541,11 +457,11 @@ class StreamableHTTP:
 
     @staticmethod
     async def _watch(
-        receive: Receive, work: asyncio.Task[tuple[bytes, MCPError | None]], stream: _StatelessStream
+        receive: Receive, work: asyncio.Task[tuple[bytes, MCPError | None]], stream: StatelessStream
     ) -> tuple[bytes, MCPError | None] | None:
         """Wait for a stateless request that is still running: keep its stream alive, and cancel it when
         the client goes away (None then: there is nobody to answer)."""
-        disconnected = asyncio.ensure_future(_disconnect(receive))
+        disconnected = asyncio.ensure_future(wait_for_disconnect(receive))
         try:
             while True:
                 done, _ = await asyncio.wait(
@@ -591,7 +507,7 @@ class StreamableHTTP:
         await self._reply(send, 200, body or b"", [(b"mcp-session-id", session_id.encode())])
 
     async def _request(self, send: Send, session: Session, request: Request, principal: Any) -> None:
-        stream = _PostStream(send, session)
+        stream = PostStream(send, session)
         body, error = await self.dispatcher.handle_request(
             session, request, principal, stream.emit, stream.close
         )
@@ -664,44 +580,7 @@ class StreamableHTTP:
                 send, 409, ErrorCode.INVALID_REQUEST, "this session already has an open GET stream"
             )
             return
-        await self._stream(receive, send, stream, after)
-
-    async def _stream(self, receive: Receive, send: Send, stream: EventStream, after: int | None) -> None:
-        queue, backlog = stream.attach(after)
-        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
-        disconnected = asyncio.ensure_future(_disconnect(receive))
-        waiting: asyncio.Future[tuple[int, bytes] | None] | None = None
-        try:
-            await send(
-                {"type": "http.response.body", "body": stream.priming_frame(SSE_RETRY_MS), "more_body": True}
-            )
-            for seq, data in backlog:
-                await send({"type": "http.response.body", "body": stream.frame(seq, data), "more_body": True})
-                stream.delivered = max(stream.delivered, seq)
-            while stream.queue is queue:  # a newer connection, or a full queue, detaches this one
-                if waiting is None:
-                    waiting = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait(
-                    (waiting, disconnected), timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
-                )
-                if disconnected in done:
-                    break
-                if waiting not in done:
-                    await send({"type": "http.response.body", "body": b": ping\n\n", "more_body": True})
-                    continue
-                item = waiting.result()
-                waiting = None
-                if item is None:
-                    break
-                seq, data = item
-                await send({"type": "http.response.body", "body": stream.frame(seq, data), "more_body": True})
-                stream.delivered = max(stream.delivered, seq)
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            stream.detach(queue)
-            disconnected.cancel()
-            if waiting is not None:
-                waiting.cancel()
+        await serve_stream(receive, send, stream, after)
 
     async def _delete(self, scope: Scope, send: Send, headers: dict[bytes, str]) -> None:
         session = await self._session(send, headers, scope.get("pymcp.principal"))

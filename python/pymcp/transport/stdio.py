@@ -15,7 +15,6 @@ import sys
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.envelope import carries_stateless_meta
 from pymcp.protocol.jsonrpc import (
     InvalidMessage,
     Notification,
@@ -25,6 +24,7 @@ from pymcp.protocol.jsonrpc import (
     encode_result,
     parse,
 )
+from pymcp.protocol.stateless.envelope import carries_stateless_meta
 from pymcp.protocol.versions import supports_batches
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pymcp.protocol.draft.envelope import TASKS_EXTENSION
+from pymcp.protocol.stateless.envelope import TASKS_EXTENSION
 
 __all__ = [
     "CACHEABLE_METHODS",

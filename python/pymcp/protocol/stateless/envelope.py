@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeGuard
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.headers import NAME_FIELDS, RequestHeaders, decode_header_value, header_mismatch
+from pymcp.protocol.stateless.headers import NAME_FIELDS, RequestHeaders, decode_header_value, header_mismatch
 from pymcp.protocol.versions import DRAFT_VERSIONS, KNOWN_VERSIONS
 
 __all__ = [

@@ -21,9 +21,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.envelope import StatelessRequest
-from pymcp.protocol.draft.results import RESULT_INPUT_REQUIRED
-from pymcp.protocol.schema import InvalidArgument, compile_user_schema
+from pymcp.protocol.stateless.envelope import StatelessRequest
+from pymcp.protocol.stateless.results import RESULT_INPUT_REQUIRED
+from pymcp.registry.signature import InvalidArgument, compile_user_schema
 
 __all__ = [
     "ELICIT",

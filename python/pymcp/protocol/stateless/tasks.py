@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.envelope import TASKS_EXTENSION
-from pymcp.protocol.draft.results import RESULT_COMPLETE
+from pymcp.protocol.stateless.envelope import TASKS_EXTENSION
+from pymcp.protocol.stateless.results import RESULT_COMPLETE
 
 __all__ = ["RESULT_TASK", "TASKS_REQUIRED", "create_task_result", "detailed_task", "task_ack", "task_id"]
 

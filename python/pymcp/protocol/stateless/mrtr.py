@@ -23,14 +23,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.protocol.draft.envelope import StatelessRequest
-from pymcp.protocol.draft.input_required import (
+from pymcp.protocol.stateless.envelope import StatelessRequest
+from pymcp.protocol.stateless.input_required import (
     INPUT_REQUIRED_METHODS,
     input_required,
     read_input_responses,
     required_capability,
 )
-from pymcp.protocol.draft.request_state import RequestStateCodec
+from pymcp.protocol.stateless.request_state import RequestStateCodec
 from pymcp.security.principal import Principal
 
 __all__ = ["InputRequired", "RoundTrip"]

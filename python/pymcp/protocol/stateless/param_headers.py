@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pymcp.protocol.draft.headers import RequestHeaders, decode_header_value, header_mismatch
+from pymcp.protocol.stateless.headers import RequestHeaders, decode_header_value, header_mismatch
 
 __all__ = ["X_MCP_HEADER", "HeaderMap", "check_param_headers", "header_map"]
 

@@ -1,0 +1,38 @@
+"""The one `Authorization: Bearer` parser (RFC 6750 §2.1), for the middleware and the authenticators."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["MalformedAuthorization", "bearer_token"]
+
+_TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
+
+
+class MalformedAuthorization(ValueError):
+    """The `Authorization` header cannot be read as credentials: the request is refused (400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def bearer_token(headers: Sequence[str], *, strict: bool = True) -> str | None:
+    """The Bearer token in the `Authorization` header values of a request; None when there is none or
+    another scheme is used (the request is anonymous, as in pymcp-kit 0.3.0).
+
+    Strict (the middleware, before any authenticator runs): a repeated header, or `Bearer` without exactly
+    one token of the RFC 6750 characters, raises `MalformedAuthorization`. Not strict (0.3.0's
+    `get_bearer_token`): the first header is read and `Bearer` with nothing after it is anonymous.
+    """
+    if not headers:
+        return None
+    if strict and len(headers) > 1:
+        raise MalformedAuthorization("Only one Authorization header is allowed")
+    scheme, _, token = headers[0].strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    token = token.strip()
+    if strict and (not token or not set(token) <= _TOKEN_CHARACTERS):
+        raise MalformedAuthorization("Malformed Bearer token")
+    return token or None
