@@ -85,7 +85,7 @@ build: wheels  ## the release wheel, installed into .venv as users get it (not e
 	$(UV) pip install -q --python $(PY) --reinstall-package pymcp-kit dist/pymcp_kit-*.whl
 
 develop: venv  ## editable install for working on the code (an optimized build without LTO)
-	$(VENV)/bin/maturin develop --uv --profile fastrelease --quiet
+	PATH="$(abspath $(TOOLS))/uv/bin:$$PATH" $(VENV)/bin/maturin develop --uv --profile fastrelease --quiet
 
 lint:
 	cargo fmt --all -- --check

@@ -1,5 +1,5 @@
 # Hand-written stubs for the Rust extension `pymcp._core` (checked by `python -m mypy.stubtest pymcp._core`).
-# One section per binding module in rust/py/src/; shared imports live here at the top.
+# One section per binding module in rust/py/src/; common imports live here at the top.
 
 from collections.abc import Sequence as _Sequence
 from typing import Any as _Any

@@ -63,7 +63,7 @@ def _app() -> Any:
 
 
 # The SDK warns that roots are deprecated at 2026-07-28; this session is 2025-11-25.
-@pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")
+@pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")
 async def test_roots_callback_refusal_and_related_task() -> None:
     changed: list[str | None] = []
     forget = on_roots_changed(lambda app, session_id: changed.append(session_id))

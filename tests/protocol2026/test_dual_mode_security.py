@@ -16,8 +16,8 @@ import httpx
 import httpx2
 import pytest
 from mcp import Client
+from mcp import MCPError as ClientError
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.exceptions import MCPError as ClientError
 
 from pymcp import create_app, get_registry_manager
 from pymcp.errors import ErrorCode

@@ -1,4 +1,4 @@
-"""`SessionManager` on a shared store, in one process: two managers stand for two workers (memory and
+"""`SessionManager` on one store, in one process: two managers stand for two workers (memory and
 real Redis), plus `Store.touch`, `open_store` and `create_app(store=...)` errors."""
 
 from __future__ import annotations
@@ -185,10 +185,10 @@ def test_open_store_rejects_what_it_cannot_open() -> None:
         open_store(42)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown store"):
         create_app(store="sqlite:///tmp/x")
-    shared = MemoryStore()
-    app = create_app(store=shared)
-    assert app.state.state_store is shared
-    assert app.state.task_engine.store is shared
+    given = MemoryStore()
+    app = create_app(store=given)
+    assert app.state.state_store is given
+    assert app.state.task_engine.store is given
 
 
 def test_a_missing_redis_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

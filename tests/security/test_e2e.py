@@ -242,7 +242,7 @@ TWO_USERS = {"alice-token": {"subject": "alice"}, "bob-token": {"subject": "bob"
 
 
 @pytest.fixture(scope="module")
-def shared_server() -> Iterator[str]:
+def common_server() -> Iterator[str]:
     app = create_app(
         authn=TokenMapAuthenticator(TWO_USERS), authz=RuleBasedAuthorizer(OPEN_POLICY), require_authn=False
     )
@@ -251,12 +251,12 @@ def shared_server() -> Iterator[str]:
 
 
 @pytest.mark.parametrize("intruder", ["bob-token", None])
-def test_session_hijack_is_answered_as_unknown(shared_server: str, intruder: str | None) -> None:
-    alice = Client(shared_server, "alice-token")
+def test_session_hijack_is_answered_as_unknown(common_server: str, intruder: str | None) -> None:
+    alice = Client(common_server, "alice-token")
     assert alice.initialize().status_code == 200
     stolen = alice.session_id
     assert stolen is not None
-    other = Client(shared_server, intruder)
+    other = Client(common_server, intruder)
     post = other.call("tools/list", {}, session_id=stolen)
     assert post.status_code == 404, post.text
     get = httpx.get(other.url, headers={**other.headers(stolen), "Accept": "text/event-stream"}, timeout=5)
@@ -266,10 +266,10 @@ def test_session_hijack_is_answered_as_unknown(shared_server: str, intruder: str
     assert alice.call("tools/list", {}).status_code == 200  # alice's session is untouched
 
 
-def test_anonymous_session_is_not_upgraded(shared_server: str) -> None:
-    anonymous = Client(shared_server, None)
+def test_anonymous_session_is_not_upgraded(common_server: str) -> None:
+    anonymous = Client(common_server, None)
     assert anonymous.initialize().status_code == 200
-    bob = Client(shared_server, "bob-token")
+    bob = Client(common_server, "bob-token")
     assert bob.call("tools/list", {}, session_id=anonymous.session_id).status_code == 404
     assert anonymous.call("tools/list", {}).status_code == 200
 

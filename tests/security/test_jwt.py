@@ -244,7 +244,7 @@ def test_bad_options(idp: IdentityProvider, options: dict[str, Any], message: st
         make(idp, **options)
 
 
-async def test_a_token_gives_one_shared_read_only_principal(idp: IdentityProvider) -> None:
+async def test_a_token_gives_one_reused_read_only_principal(idp: IdentityProvider) -> None:
     authn = make(idp)
     token = idp.issue({"sub": "alice", "aud": AUDIENCE, "scope": "a", "groups": ["eng"]})
     first, again = await authn.authenticate(bearer(token)), await authn.authenticate(bearer(token))

@@ -170,9 +170,9 @@ async def test_open_store_names_memory_redis_or_an_instance(redis_url: str) -> N
     assert isinstance(open_store("memory"), MemoryStore)
     mine = MemoryStore()
     assert open_store(mine) is mine
-    shared = open_store(redis_url)
-    assert isinstance(shared, RedisStore)
-    await shared.aclose()
+    opened = open_store(redis_url)
+    assert isinstance(opened, RedisStore)
+    await opened.aclose()
     with pytest.raises(ValueError, match=r"unknown store `postgres://x`"):
         open_store("postgres://x")
     with pytest.raises(TypeError, match="`store` must be a URL or a `Store`"):

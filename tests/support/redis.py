@@ -77,8 +77,8 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def store_factory(request: pytest.FixtureRequest) -> AsyncIterator[StoreFactory]:
     if request.param == "memory":
-        shared = MemoryStore()
-        yield lambda: shared
+        common = MemoryStore()
+        yield lambda: common
         return
     from pymcp.state.redis import RedisStore
 

@@ -92,7 +92,7 @@ class AllowAnonymousAuthenticator:
         return None
 
 
-# -- shared claim handling -------------------------------------------------------------------------
+# -- claim handling for all ----------------------------------------------------------------------------
 
 
 def _string_set(value: Any) -> set[str]:
@@ -172,7 +172,7 @@ def _entry_strings(where: str, key: str, value: Any) -> set[str]:
 @dataclass(frozen=True, slots=True)
 class _TokenEntry:
     digest: bytes
-    # Built once and shared by every request with this token (its policy bindings are cached on it); it is
+    # Built once and reused by every request with this token (its policy bindings are cached on it); it is
     # read-only, so tool code cannot change what the next request sees.
     principal: Principal
     expires_at: float | None
@@ -259,7 +259,7 @@ class TokenMapAuthenticator:
         return None if token is None else self.lookup(token)
 
 
-# -- caches shared by the remote authenticators ----------------------------------------------------
+# -- caches of the remote authenticators -----------------------------------------------------------
 
 
 class _SingleFlight:

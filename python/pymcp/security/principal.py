@@ -90,7 +90,7 @@ def frozen_principal(
     roles: Iterable[str] = (),
     claims: Mapping[str, Any] | None = None,
 ) -> Principal:
-    """A principal that can be shared between requests: its sets and claims (deeply) refuse changes."""
+    """A principal that can be reused across requests: its sets and claims (deeply) refuse changes."""
     return Principal(
         subject=subject,
         display_name=display_name,

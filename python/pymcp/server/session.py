@@ -1,4 +1,4 @@
-"""Sessions (shared through the state store) and their event streams (per worker: resumable SSE history,
+"""Sessions (kept in the state store) and their event streams (per worker: resumable SSE history,
 bounded queues)."""
 
 from __future__ import annotations
@@ -467,7 +467,7 @@ class SessionManager:
         return session
 
     def _apply(self, session: Session, record: dict[str, Any], *, force: bool = False) -> None:
-        """Take in the shared fields of a record read from the store or announced by another worker,
+        """Take in the common fields of a record read from the store or announced by another worker,
         unless this copy has changes of its own not yet saved (its request's `save` writes them)."""
         assert session.id is not None
         saved = self._saved.get(session.id, {})

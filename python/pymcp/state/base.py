@@ -80,7 +80,8 @@ class Subscription(Protocol):
 
 @runtime_checkable
 class Store(Protocol):
-    """What tasks and sessions need from shared state; `MemoryStore` and `RedisStore` implement it."""
+    """What tasks and sessions need from the state every worker sees; `MemoryStore` and `RedisStore`
+    implement it."""
 
     async def create(
         self, namespace: str, owner: str, record_id: str, record: Mapping[str, Any], *, ttl_ms: int

@@ -135,7 +135,7 @@ class _RedisSubscription:
 
 
 class RedisStore:
-    """The shared store. `target` is a `redis://` URL or a `redis.asyncio.Redis` client."""
+    """The store for many workers. `target` is a `redis://` URL or a `redis.asyncio.Redis` client."""
 
     def __init__(
         self, target: str | Redis, *, prefix: str = "pymcp", pool_size: int = 64, pool_timeout: float = 10.0

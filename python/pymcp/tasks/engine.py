@@ -299,7 +299,8 @@ class TaskEngine:
     def on_status(self, callback: StatusCallback) -> None:
         """Call `callback(task, session_id)` on every status change of any task in the store.
 
-        With a shared store every engine sees every change: deliver only to sessions this worker holds.
+        With one store for every worker, each engine sees every change: deliver only to sessions this
+        worker holds.
         Callbacks run one at a time, in order; keep them short (queue the notification).
         """
         self._callbacks.append(callback)

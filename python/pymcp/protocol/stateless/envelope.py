@@ -328,7 +328,7 @@ def carries_stateless_meta(params: object) -> bool:
 
 
 def route_http(mode: str, headers: RequestHeaders, *, has_session_id: bool, stateless_meta: bool) -> Era:
-    """Which era serves one POST on the shared endpoint.
+    """Which era serves one POST on the endpoint both eras use.
 
     "stable" serves sessions only and "draft" stateless only. "dual": a version header that is not a
     handshake revision (2026-07-28, or an unknown one that then gets -32022) picks stateless; without

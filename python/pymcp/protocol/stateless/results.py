@@ -5,7 +5,7 @@ the tasks extension's `"task"`). The results of `server/discover`, the four list
 `resources/read` also carry `ttlMs` (how long a client may reuse them) and `cacheScope`: `"public"`
 only when the answer is the same for every caller; whenever it depends on who asks (a list filtered
 by the caller's rights, a resource read with the caller's identity) it must be `"private"`, or a
-shared cache would hand one user's view to another.
+cache serving several users would hand one user's view to another.
 
 `decorate_result` returns a new dict and never touches the one it gets: the server keeps compiled
 `tools/list` pages and must be able to hand the same page to both eras.
