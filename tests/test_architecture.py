@@ -19,10 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "python" / "pymcp"
 MAX_LINES = 450
 
 # Known import cycles (each a strongly connected group of modules), to be untangled (issue 10).
-KNOWN_CYCLES: list[frozenset[str]] = [
-    # handlers reach into `dispatcher.gate/.tasks/.app`; `TaskMethods` calls `dispatcher.handlers.run_tool`
-    frozenset(("pymcp.server.dispatch", "pymcp.server.handlers", "pymcp.server.tasks")),
-]
+KNOWN_CYCLES: list[frozenset[str]] = []  # none left
 
 # Known modules over MAX_LINES lines, to be split (issue 10).
 KNOWN_OVERSIZED: frozenset[str] = frozenset(
