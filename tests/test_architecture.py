@@ -1,12 +1,13 @@
-"""The shape of `python/pymcp`: no import cycle between modules and no module over `MAX_LINES` lines.
+"""The shape of `python/pymcp`: no import cycle between modules, no import from a layer above, and no
+module over `MAX_LINES` lines.
 
 Imports are read with `ast` from the source (at module level, inside functions and under `TYPE_CHECKING`
 alike: a cycle hidden in a function is still a cycle). A package's `__init__` counts as the module of the
 package; importing `a.b` is not counted as importing `a` (Python runs `a/__init__` first, but that is
 the package's business, not a dependency of the importer).
 
-What is not there yet is listed below, so this test passes today and fails on any NEW cycle or oversized
-module; it also fails when a listed item is fixed, so the lists only shrink.
+What is not there yet is listed below, so this test passes today and fails on any NEW cycle, upward
+import or oversized module; it also fails when a listed item is fixed, so the lists only shrink.
 """
 
 from __future__ import annotations
@@ -19,10 +20,34 @@ PACKAGE = Path(__file__).resolve().parent.parent / "python" / "pymcp"
 MAX_LINES = 450
 
 # Known import cycles (each a strongly connected group of modules), to be untangled (issue 10).
-KNOWN_CYCLES: list[frozenset[str]] = [
-    # handlers reach into `dispatcher.gate/.tasks/.app`; `TaskMethods` calls `dispatcher.handlers.run_tool`
-    frozenset(("pymcp.server.dispatch", "pymcp.server.handlers", "pymcp.server.tasks")),
-]
+KNOWN_CYCLES: list[frozenset[str]] = []  # none left
+
+# The layers, lowest first (docs: DESIGN "Layers"); an import goes down or sideways, never up. Modules
+# outside these rooms (private helpers, settings, the 0.3.0 adapters, bench) are not ranked.
+LAYERS: dict[str, int] = {
+    "pymcp.errors": 0,
+    "pymcp._json": 0,
+    "pymcp.protocol": 1,
+    "pymcp.registry": 2,
+    "pymcp.state": 2,
+    "pymcp.security": 2,
+    "pymcp.tasks": 2,
+    "pymcp.server": 3,
+    "pymcp.transport": 4,
+    "pymcp.app": 5,
+    "pymcp.cli": 6,
+}
+
+# Known imports from a layer above (importer, imported), to be removed (issue 10).
+KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
+    (
+        # the 2026-07-28 request state and round trips bind to a `Principal`, not a caller identity
+        ("pymcp.protocol.stateless.mrtr", "pymcp.security.principal"),
+        ("pymcp.protocol.stateless.request_state", "pymcp.security.principal"),
+        # the old import path of schemas from type hints (kept for existing imports)
+        ("pymcp.protocol.schema", "pymcp.registry.signature"),
+    )
+)
 
 # Known modules over MAX_LINES lines, to be split (issue 10).
 KNOWN_OVERSIZED: frozenset[str] = frozenset(
@@ -132,6 +157,27 @@ def test_no_new_import_cycle() -> None:
     assert not new, f"import cycles not in KNOWN_CYCLES:\n{_describe(new)}"
     fixed = [known for known in KNOWN_CYCLES if not any(group & known for group in found)]
     assert not fixed, f"these cycles are gone: remove them from KNOWN_CYCLES\n{_describe(fixed)}"
+
+
+def _layer(module: str) -> int | None:
+    for room, rank in LAYERS.items():
+        if module == room or module.startswith(room + "."):
+            return rank
+    return None
+
+
+def test_no_new_upward_import() -> None:
+    upward: set[tuple[str, str]] = set()
+    for importer, imported in _graph().items():
+        below = _layer(importer)
+        for target in imported:
+            above = _layer(target)
+            if below is not None and above is not None and above > below:
+                upward.add((importer, target))
+    new = sorted(upward - KNOWN_UPWARD)
+    assert not new, "imports from a layer above: " + ", ".join(f"{a} -> {b}" for a, b in new)
+    fixed = sorted(KNOWN_UPWARD - upward)
+    assert not fixed, "gone: remove from KNOWN_UPWARD: " + ", ".join(f"{a} -> {b}" for a, b in fixed)
 
 
 def test_no_new_oversized_module() -> None:

@@ -4,7 +4,7 @@
 also works under `from __future__ import annotations`) and returns the JSON schema plus a checker that
 validates and converts a call's arguments without jsonschema: each parameter compiles to a small
 function that raises `InvalidArgument` naming the offending path. Schemas supplied by the user
-(`input_schema=`) are checked with `jsonschema` when it is installed (imported lazily).
+(`input_schema=`) are checked by `pymcp.protocol.user_schema`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 from pymcp.errors import InvalidArgument
+from pymcp.protocol.user_schema import ArgumentChecker, compile_user_schema
 
 __all__ = [
     "INJECTED_PARAMETERS",
@@ -34,7 +35,6 @@ __all__ = [
 INJECTED_PARAMETERS = frozenset(("cancel_token", "task_context", "request_context"))
 
 Converter = Callable[[Any, str], Any]
-ArgumentChecker = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 _JSON_TYPE_NAMES = {
     "integer": "an integer",
@@ -409,26 +409,3 @@ def compile_signature(func: Callable[..., Any]) -> CompiledSignature:
         injected=frozenset(injected),
         parameter_names=tuple(converters),
     )
-
-
-def compile_user_schema(schema: Mapping[str, Any]) -> ArgumentChecker:
-    """A checker for a schema the user wrote: jsonschema when installed, else objects pass as they are."""
-    try:
-        import jsonschema  # type: ignore[import-untyped]  # optional: only hand-written schemas need it
-    except ImportError:  # pragma: no cover - jsonschema is present in the dev environment
-
-        def check_object_only(arguments: Mapping[str, Any]) -> dict[str, Any]:
-            return dict(arguments)
-
-        return check_object_only
-    validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    validator = validator_class(schema)
-
-    def check(arguments: Mapping[str, Any]) -> dict[str, Any]:
-        error = jsonschema.exceptions.best_match(validator.iter_errors(arguments))
-        if error is not None:
-            where = ".".join(str(part) for part in error.absolute_path) or "arguments"
-            raise InvalidArgument(f"`{where}`: {error.message}")
-        return dict(arguments)
-
-    return check

@@ -109,11 +109,18 @@ class Dispatcher:
         self.gate = gate
         self.sessions: set[Session] = set()
         self._by_id: dict[str, Session] = {}
-        self.handlers = Handlers(self)
+        self.handlers = Handlers(app=app, settings=settings, registries=registries, gate=gate)
         self.table: dict[str, Handler] = self.handlers.table()
         self.tasks: TaskMethods | None = None
         if task_engine is not None and settings.capabilities.tasks_enabled:
-            self.tasks = TaskMethods(self, task_engine)
+            self.tasks = TaskMethods(
+                task_engine,
+                handlers=self.handlers,
+                settings=settings,
+                gate=gate,
+                session_by_id=self.session_by_id,
+            )
+            self.handlers.tasks = self.tasks
             self.table.update(self.tasks.table())
         self.codec = RequestStateCodec(
             settings.request_state_keys, ttl_seconds=settings.request_state_ttl_seconds

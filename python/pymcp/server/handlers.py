@@ -14,8 +14,10 @@ from pymcp.server.context import LOG_LEVELS, ContinueAsTask, RequestContext, act
 from pymcp.server.pagination import page
 
 if TYPE_CHECKING:
+    from pymcp.registry.manager import RegistryManager
     from pymcp.server.call import Call, Handler
-    from pymcp.server.dispatch import Dispatcher
+    from pymcp.server.tasks import TaskMethods
+    from pymcp.settings import ServerSettings
 
 __all__ = ["Handlers"]
 
@@ -57,13 +59,16 @@ def _tool_error(text: str) -> dict[str, Any]:
 
 
 class Handlers:
-    """The handler of every method the server answers, bound to one dispatcher."""
+    """The handler of every method the server answers, given the collaborators it needs (the dispatcher
+    sets `tasks` when the tasks capability is on)."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.dispatcher = dispatcher
-        self.registries = dispatcher.registries
-        self.capabilities = dispatcher.settings.capabilities
+    def __init__(self, *, app: Any, settings: ServerSettings, registries: RegistryManager, gate: Any) -> None:
+        self.app = app
+        self.gate = gate
+        self.registries = registries
+        self.capabilities = settings.capabilities
         self.page_size = self.capabilities.list_page_size
+        self.tasks: TaskMethods | None = None
 
     def table(self) -> dict[str, Handler]:
         table: dict[str, Handler] = {
@@ -85,7 +90,7 @@ class Handlers:
     def _list(
         self, call: Call, method: str, kind: str, key: str, items: list[dict[str, Any]]
     ) -> dict[str, Any]:
-        gate = self.dispatcher.gate
+        gate = self.gate
         if gate is not None:
             items = gate.filter_list(call.principal, method, items)
         return page(kind, key, items, call.params.get("cursor"), self.page_size)
@@ -108,7 +113,7 @@ class Handlers:
 
     async def call_tool(self, call: Call) -> dict[str, Any]:
         tool, arguments = self._tool_call(call)
-        tasks = self.dispatcher.tasks
+        tasks = self.tasks
         if tasks is not None and tasks.serves(call.session):
             if "task" in call.params:
                 return await tasks.call_tool(call, tool, arguments)
@@ -121,7 +126,7 @@ class Handlers:
         tool, arguments = self._tool_call(call)
         if call.headers is not None and tool.header_map:
             check_param_headers(tool.header_map, arguments, call.headers)
-        tasks = self.dispatcher.tasks
+        tasks = self.tasks
         if tasks is not None and tool.task_support != "forbidden":
             return await tasks.call_tool_extension(call, tool, arguments)
         try:
@@ -168,7 +173,7 @@ class Handlers:
 
     def request_context(self, call: Call, task_context: Any = None) -> RequestContext:
         return RequestContext(
-            app=self.dispatcher.app,
+            app=self.app,
             session=call.session,
             principal=call.principal,
             request_id=call.request_id,
@@ -182,9 +187,7 @@ class Handlers:
             close_stream=call.close_stream,
             task_context=task_context,
             ask_input=call.ask_input,
-            can_become_task=task_context is None
-            and self.dispatcher.tasks is not None
-            and self.dispatcher.tasks.can_create(call),
+            can_become_task=task_context is None and self.tasks is not None and self.tasks.can_create(call),
         )
 
     # -- prompts --------------------------------------------------------------------------------------------
@@ -269,7 +272,7 @@ class Handlers:
         }
 
     def _may_use(self, call: Call, method: str, params: Mapping[str, Any]) -> bool:
-        gate = self.dispatcher.gate
+        gate = self.gate
         return gate is None or bool(gate.allows(call.principal, method, params))
 
     def _completion_candidates(self, call: Call, ref: Mapping[str, Any], argument: str) -> list[str]:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -78,10 +78,11 @@ if TYPE_CHECKING:
     from pymcp.registry.tools import ToolDefinition
     from pymcp.security.principal import Principal
     from pymcp.server.call import Call, Handler
-    from pymcp.server.dispatch import Dispatcher
+    from pymcp.server.context import RequestContext
+    from pymcp.settings import ServerSettings
     from pymcp.tasks.engine import TaskEngine, TaskHandle
 
-__all__ = ["TASK_VERSIONS", "TaskMethods", "task_owner"]
+__all__ = ["TASK_VERSIONS", "TaskMethods", "ToolRunner", "task_owner"]
 
 TASK_VERSIONS = frozenset(("2025-11-25",))
 # Without security configured every stateless caller is the same anonymous caller.
@@ -104,13 +105,35 @@ def _task_id(call: Call) -> str:
     return task_id
 
 
-class TaskMethods:
-    """The tasks capability of one dispatcher."""
+class ToolRunner(Protocol):
+    """What a task needs of the method handlers (`Handlers` is one): run a tool, and its request context."""
 
-    def __init__(self, dispatcher: Dispatcher, engine: TaskEngine) -> None:
-        self.dispatcher = dispatcher
+    async def run_tool(
+        self, tool: ToolDefinition, arguments: dict[str, Any], call: Call, task_context: Any = None
+    ) -> dict[str, Any]: ...
+
+    def request_context(self, call: Call, task_context: Any = None) -> RequestContext: ...
+
+
+class TaskMethods:
+    """The tasks capability, given the collaborators it needs: the engine, the tool runner, whether
+    security is configured (`gate`) and how to find a session of this worker by id."""
+
+    def __init__(
+        self,
+        engine: TaskEngine,
+        *,
+        handlers: ToolRunner,
+        settings: ServerSettings,
+        gate: Any,
+        session_by_id: Callable[[str], Session | None],
+    ) -> None:
         self.engine = engine
-        self.capabilities = dispatcher.settings.capabilities
+        self.handlers = handlers
+        self.gate = gate
+        self.session_by_id = session_by_id
+        self.max_argument_bytes = settings.max_task_argument_bytes
+        self.capabilities = settings.capabilities
         engine.on_status(self._status_changed)
         self._inboxes: dict[str, _Inbox] = {}
 
@@ -144,7 +167,7 @@ class TaskMethods:
         session = call.session
         # The POST is answered before the task ends: what the tool emits goes to the session's GET stream.
         background = replace(call, emit=self._standalone_emitter(session), close_stream=None)
-        handlers = self.dispatcher.handlers
+        handlers = self.handlers
         progress_token = handlers.request_context(call).progress_token
 
         async def run(handle: TaskHandle) -> dict[str, Any]:
@@ -169,7 +192,7 @@ class TaskMethods:
 
     def _check_arguments(self, arguments: dict[str, Any]) -> None:
         """A task holds its arguments until it ends: refuse large ones (`max_task_argument_bytes`)."""
-        limit = self.dispatcher.settings.max_task_argument_bytes
+        limit = self.max_argument_bytes
         size = len(orjson.dumps(arguments, default=str))
         if size > limit:
             raise MCPError(
@@ -216,7 +239,7 @@ class TaskMethods:
         identity = principal_identity(call.principal)
         if identity is not None:
             return identity
-        return _OPEN_OWNER if self.dispatcher.gate is None else None
+        return _OPEN_OWNER if self.gate is None else None
 
     async def call_tool_extension(
         self, call: Call, tool: ToolDefinition, arguments: dict[str, Any]
@@ -236,9 +259,9 @@ class TaskMethods:
                     {"requiredCapabilities": dict(TASKS_REQUIRED)},
                     http_status=400,
                 )
-            return await self.dispatcher.handlers.run_tool(tool, arguments, call)
+            return await self.handlers.run_tool(tool, arguments, call)
         self._check_arguments(arguments)
-        handlers = self.dispatcher.handlers
+        handlers = self.handlers
         client = call.client
         inboxes = self._inboxes
 
@@ -322,7 +345,7 @@ class TaskMethods:
         attached publishes, so the others do not buffer it for a replay that would repeat it. A client
         that is between two GET streams misses it and learns the status from `tasks/get`.
         """
-        session = self.dispatcher.session_by_id(session_id) if session_id is not None else None
+        session = self.session_by_id(session_id) if session_id is not None else None
         if (
             session is not None
             and session.state is SessionState.READY

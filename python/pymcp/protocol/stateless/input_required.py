@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymcp.errors import ErrorCode, MCPError
+from pymcp.errors import ErrorCode, InvalidArgument, MCPError
 from pymcp.protocol.stateless.envelope import StatelessRequest
 from pymcp.protocol.stateless.results import RESULT_INPUT_REQUIRED
-from pymcp.registry.signature import InvalidArgument, compile_user_schema
+from pymcp.protocol.user_schema import compile_user_schema
 
 __all__ = [
     "ELICIT",
