@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ __all__ = [
     "SessionContext",
     "activate_lazily",
     "current_request_context",
+    "deactivate",
 ]
 
 Emitter = Callable[[bytes], Awaitable[None]]
@@ -73,9 +74,17 @@ def current_request_context() -> RequestContext:
     return context
 
 
-def activate_lazily(factory: Callable[[], RequestContext]) -> None:
-    """Make `factory()` the current context, built only if someone asks (most tools never do)."""
-    _CURRENT.set(factory)
+def activate_lazily(factory: Callable[[], RequestContext]) -> Token[Any]:
+    """Make `factory()` the current context, built only if someone asks (most tools never do); pass the
+    token to `deactivate` when the call is over."""
+    return _CURRENT.set(factory)
+
+
+def deactivate(token: Token[Any]) -> None:
+    """Undo `activate_lazily` or `RequestContext.activate` once the call is over: the context references
+    the request's task (through its cancel token), so leaving it set would make a reference cycle per
+    request that only the garbage collector frees."""
+    _CURRENT.reset(token)
 
 
 class ContinueAsTask(BaseException):
@@ -163,9 +172,10 @@ class RequestContext:
         self._asked = 0
         self._can_become_task = can_become_task
 
-    def activate(self) -> None:
-        """Make this the context `current_request_context()` returns in the running task."""
-        _CURRENT.set(self)
+    def activate(self) -> Token[Any]:
+        """Make this the context `current_request_context()` returns in the running task (until
+        `deactivate` is given the token this returns)."""
+        return _CURRENT.set(self)
 
     @property
     def session_id(self) -> str | None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Mapping
+from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, InvalidArgument, MCPError, jsonrpc_error
 from pymcp.protocol.stateless.param_headers import check_param_headers
 from pymcp.registry.resources import ResourceTemplateDefinition
 from pymcp.registry.tools import ToolDefinition
-from pymcp.server.context import LOG_LEVELS, ContinueAsTask, RequestContext, activate_lazily
+from pymcp.server.context import LOG_LEVELS, ContinueAsTask, RequestContext, activate_lazily, deactivate
 from pymcp.server.pagination import page
 
 if TYPE_CHECKING:
@@ -145,10 +146,10 @@ class Handlers:
             # SEP-1303: a tool execution error the model can read and correct, not a protocol error.
             return _tool_error(f"invalid arguments: {error}")
         if tool.injected:
-            self._inject(tool, checked, call, task_context)
+            active = self._inject(tool, checked, call, task_context)
         else:
             # For code that finds the request itself (`current_request_context`, 0.3.0's helpers).
-            activate_lazily(lambda: self.request_context(call, task_context))
+            active = activate_lazily(lambda: self.request_context(call, task_context))
         try:
             value = await tool.invoke(checked)
         except MCPError:
@@ -156,9 +157,13 @@ class Handlers:
         except Exception:
             logger.exception("tool `%s` failed", tool.name)
             return _tool_error(f"tool `{tool.name}` failed")
+        finally:
+            deactivate(active)
         return tool.result_of(value)
 
-    def _inject(self, tool: ToolDefinition, arguments: dict[str, Any], call: Call, task_context: Any) -> None:
+    def _inject(
+        self, tool: ToolDefinition, arguments: dict[str, Any], call: Call, task_context: Any
+    ) -> Token[Any]:
         if "cancel_token" in tool.injected:
             arguments["cancel_token"] = (
                 task_context.cancel_token if task_context is not None else call.cancel_token
@@ -167,9 +172,8 @@ class Handlers:
             arguments["task_context"] = task_context
         if "request_context" in tool.injected:
             context = arguments["request_context"] = self.request_context(call, task_context)
-            context.activate()
-        else:
-            activate_lazily(lambda: self.request_context(call, task_context))
+            return context.activate()
+        return activate_lazily(lambda: self.request_context(call, task_context))
 
     def request_context(self, call: Call, task_context: Any = None) -> RequestContext:
         return RequestContext(
@@ -202,8 +206,11 @@ class Handlers:
         if prompt is None:
             raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown prompt `{name}`")
         context = self.request_context(call)
-        context.activate()
-        return await _shielded(f"prompt `{name}`", prompt.render(arguments, context))
+        active = context.activate()
+        try:
+            return await _shielded(f"prompt `{name}`", prompt.render(arguments, context))
+        finally:
+            deactivate(active)
 
     # -- resources ------------------------------------------------------------------------------------------
 
@@ -222,10 +229,13 @@ class Handlers:
             raise MCPError(ErrorCode.RESOURCE_NOT_FOUND, f"resource not found: `{uri}`", {"uri": uri})
         resource, values = found
         context = self.request_context(call)
-        context.activate()
-        if isinstance(resource, ResourceTemplateDefinition):
-            return await _shielded(f"reading resource `{uri}`", resource.read(uri, values, context))
-        return await _shielded(f"reading resource `{uri}`", resource.read(uri, context))
+        active = context.activate()
+        try:
+            if isinstance(resource, ResourceTemplateDefinition):
+                return await _shielded(f"reading resource `{uri}`", resource.read(uri, values, context))
+            return await _shielded(f"reading resource `{uri}`", resource.read(uri, context))
+        finally:
+            deactivate(active)
 
     def _subscription_uris(self, call: Call) -> list[str]:
         if not self.capabilities.resources_subscribe:
