@@ -41,9 +41,6 @@ LAYERS: dict[str, int] = {
 # Known imports from a layer above (importer, imported), to be removed (issue 10).
 KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
     (
-        # the 2026-07-28 request state and round trips bind to a `Principal`, not a caller identity
-        ("pymcp.protocol.stateless.mrtr", "pymcp.security.principal"),
-        ("pymcp.protocol.stateless.request_state", "pymcp.security.principal"),
         # the old import path of schemas from type hints (kept for existing imports)
         ("pymcp.protocol.schema", "pymcp.registry.signature"),
     )

@@ -321,7 +321,11 @@ class Dispatcher:
                 nonlocal round_trip
                 if round_trip is None:
                     round_trip = RoundTrip(
-                        codec=self.codec, client=client, principal=principal, method=method, params=params
+                        codec=self.codec,
+                        client=client,
+                        caller=principal_identity(principal),
+                        method=method,
+                        params=params,
                     )
                 return round_trip
 
