@@ -39,12 +39,7 @@ LAYERS: dict[str, int] = {
 }
 
 # Known imports from a layer above (importer, imported), to be removed (issue 10).
-KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
-    (
-        # the old import path of schemas from type hints (kept for existing imports)
-        ("pymcp.protocol.schema", "pymcp.registry.signature"),
-    )
-)
+KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()  # none left
 
 # Known modules over MAX_LINES lines, to be split (issue 10).
 KNOWN_OVERSIZED: frozenset[str] = frozenset(
