@@ -45,7 +45,6 @@ KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()  # none left
 KNOWN_OVERSIZED: frozenset[str] = frozenset(
     (
         "pymcp.server.dispatch",
-        "pymcp.server.session",
         "pymcp.tasks.engine",
         "pymcp.transport.http",
     )
