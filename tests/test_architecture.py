@@ -44,7 +44,6 @@ KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()  # none left
 # Known modules over MAX_LINES lines, to be split (issue 10).
 KNOWN_OVERSIZED: frozenset[str] = frozenset(
     (
-        "pymcp.tasks.engine",
         "pymcp.transport.http",
     )
 )
