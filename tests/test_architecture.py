@@ -42,11 +42,7 @@ LAYERS: dict[str, int] = {
 KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()  # none left
 
 # Known modules over MAX_LINES lines, to be split (issue 10).
-KNOWN_OVERSIZED: frozenset[str] = frozenset(
-    (
-        "pymcp.transport.http",
-    )
-)
+KNOWN_OVERSIZED: frozenset[str] = frozenset()  # none left
 
 
 def _module_name(path: Path) -> str:
