@@ -39,28 +39,10 @@ LAYERS: dict[str, int] = {
 }
 
 # Known imports from a layer above (importer, imported), to be removed (issue 10).
-KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
-    (
-        # the 2026-07-28 request state and round trips bind to a `Principal`, not a caller identity
-        ("pymcp.protocol.stateless.mrtr", "pymcp.security.principal"),
-        ("pymcp.protocol.stateless.request_state", "pymcp.security.principal"),
-        # the old import path of schemas from type hints (kept for existing imports)
-        ("pymcp.protocol.schema", "pymcp.registry.signature"),
-    )
-)
+KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()  # none left
 
 # Known modules over MAX_LINES lines, to be split (issue 10).
-KNOWN_OVERSIZED: frozenset[str] = frozenset(
-    (
-        "pymcp.bench",
-        "pymcp.security.authn",
-        "pymcp.security.rules",
-        "pymcp.server.dispatch",
-        "pymcp.server.session",
-        "pymcp.tasks.engine",
-        "pymcp.transport.http",
-    )
-)
+KNOWN_OVERSIZED: frozenset[str] = frozenset()  # none left
 
 
 def _module_name(path: Path) -> str:

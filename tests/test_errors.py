@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pymcp import errors
-from pymcp.protocol.schema import InvalidArgument
+from pymcp.registry.signature import InvalidArgument
 from pymcp.security.authz import AuthenticationError, AuthorizationError
 from pymcp.server.session import SessionStoreError
 from pymcp.tasks import CancelledError

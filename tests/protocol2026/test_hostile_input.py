@@ -89,7 +89,7 @@ def test_input_responses(raw: Any, keyed: dict[str, Any]) -> None:
 
 @given(json_values | st.text(alphabet="v1.-_abcXYZ0123=", max_size=80))
 def test_request_state_tokens(token: Any) -> None:
-    passes_or_mcp_error(lambda: CODEC.open(token, principal=None, method="tools/call", params={}))
+    passes_or_mcp_error(lambda: CODEC.open(token, caller=None, method="tools/call", params={}))
 
 
 @given(json_values, json_values)

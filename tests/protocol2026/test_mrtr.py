@@ -11,12 +11,12 @@ from pymcp.protocol.stateless.envelope import StatelessRequest
 from pymcp.protocol.stateless.input_required import elicitation, list_roots, sampling
 from pymcp.protocol.stateless.mrtr import InputRequired, RoundTrip
 from pymcp.protocol.stateless.request_state import RequestStateCodec
-from pymcp.security.principal import Principal
+from pymcp.security.principal import Principal, principal_identity
 
 from .conftest import VERSION, schema_errors
 
 CODEC = RequestStateCodec([b"m" * 32])
-ALICE = Principal(subject="alice", claims={"iss": "https://idp.example"})
+ALICE = principal_identity(Principal(subject="alice", claims={"iss": "https://idp.example"}))
 CLIENT = StatelessRequest(VERSION, {"elicitation": {}, "sampling": {}, "roots": {}})
 NAME = elicitation(
     "Name?", {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
@@ -37,8 +37,8 @@ def tool(trip: RoundTrip, log: list[str]) -> dict[str, Any]:
     return {"content": [{"type": "text", "text": f"{name}/{color}"}]}
 
 
-def run(params: dict[str, Any], log: list[str], principal: Principal | None = ALICE) -> dict[str, Any]:
-    trip = RoundTrip(codec=CODEC, client=CLIENT, principal=principal, method="tools/call", params=params)
+def run(params: dict[str, Any], log: list[str], caller: str | None = ALICE) -> dict[str, Any]:
+    trip = RoundTrip(codec=CODEC, client=CLIENT, caller=caller, method="tools/call", params=params)
     try:
         return tool(trip, log)
     except InputRequired as pending:
@@ -81,7 +81,11 @@ def test_malformed_answers_are_invalid_params() -> None:
 def test_state_is_bound_to_the_caller_and_the_request() -> None:
     first = run({"name": "ask"}, [])
     with pytest.raises(MCPError, match="another caller"):
-        run({"name": "ask", "requestState": first["requestState"]}, [], principal=Principal(subject="bob"))
+        run(
+            {"name": "ask", "requestState": first["requestState"]},
+            [],
+            caller=principal_identity(Principal(subject="bob")),
+        )
     with pytest.raises(MCPError, match="different request"):
         run({"name": "other", "requestState": first["requestState"]}, [])
 
@@ -94,7 +98,7 @@ def test_an_answer_is_reused_only_for_the_same_kind_of_question() -> None:
     trip = RoundTrip(
         codec=CODEC,
         client=CLIENT,
-        principal=ALICE,
+        caller=ALICE,
         method="tools/call",
         params={"name": "ask", "requestState": state["requestState"]},
     )
@@ -104,7 +108,7 @@ def test_an_answer_is_reused_only_for_the_same_kind_of_question() -> None:
 
 
 def test_questions_asked_together_go_out_together() -> None:
-    trip = RoundTrip(codec=CODEC, client=CLIENT, principal=None, method="prompts/get", params={"name": "p"})
+    trip = RoundTrip(codec=CODEC, client=CLIENT, caller=None, method="prompts/get", params={"name": "p"})
     with pytest.raises(InputRequired) as pending:
         trip.ask_all({"who": NAME, "roots": list_roots()})
     result = trip.input_required(pending.value)
@@ -113,17 +117,17 @@ def test_questions_asked_together_go_out_together() -> None:
 
 def test_undeclared_capabilities_and_other_methods_are_refused() -> None:
     limited = StatelessRequest(VERSION, {"sampling": {}})
-    trip = RoundTrip(codec=CODEC, client=limited, principal=None, method="tools/call", params={})
+    trip = RoundTrip(codec=CODEC, client=limited, caller=None, method="tools/call", params={})
     with pytest.raises(MCPError) as caught:
         trip.ask(NAME)
     assert caught.value.code == ErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY
-    listing = RoundTrip(codec=CODEC, client=CLIENT, principal=None, method="tools/list", params={})
+    listing = RoundTrip(codec=CODEC, client=CLIENT, caller=None, method="tools/list", params={})
     with pytest.raises(MCPError, match="`tools/list` cannot ask the client for input"):
         listing.ask(NAME)
 
 
 def test_tool_code_catching_exception_does_not_swallow_the_signal() -> None:
-    trip = RoundTrip(codec=CODEC, client=CLIENT, principal=None, method="tools/call", params={})
+    trip = RoundTrip(codec=CODEC, client=CLIENT, caller=None, method="tools/call", params={})
 
     def careless_tool() -> str:
         try:

@@ -12,11 +12,14 @@ from hypothesis import strategies as st
 
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.stateless.request_state import MAX_TOKEN_BYTES, RequestStateCodec
-from pymcp.security.principal import Principal
+from pymcp.security.principal import Principal, principal_identity
 
-ALICE = Principal(subject="alice", claims={"iss": "https://idp.example"})
-ALICE_REFRESHED = Principal(subject="alice", scopes={"new"}, claims={"iss": "https://idp.example"})
-MALLORY = Principal(subject="alice", claims={"iss": "https://evil.example"})
+# Callers as the server names them: `principal_identity` (issuer plus subject, scopes left out).
+ALICE = principal_identity(Principal(subject="alice", claims={"iss": "https://idp.example"}))
+ALICE_REFRESHED = principal_identity(
+    Principal(subject="alice", scopes={"new"}, claims={"iss": "https://idp.example"})
+)
+MALLORY = principal_identity(Principal(subject="alice", claims={"iss": "https://evil.example"}))
 KEY = b"k" * 32
 PARAMS: dict[str, Any] = {"name": "book", "arguments": {"city": "Oslo"}, "_meta": {"progressToken": 1}}
 
@@ -40,7 +43,7 @@ def codec(clock: Clock) -> RequestStateCodec:
 
 
 def refused(codec: RequestStateCodec, token: object, **overrides: Any) -> str:
-    binding: dict[str, Any] = {"principal": ALICE, "method": "tools/call", "params": PARAMS, **overrides}
+    binding: dict[str, Any] = {"caller": ALICE, "method": "tools/call", "params": PARAMS, **overrides}
     with pytest.raises(MCPError) as caught:
         codec.open(token, **binding)
     assert caught.value.code == ErrorCode.INVALID_PARAMS
@@ -48,25 +51,25 @@ def refused(codec: RequestStateCodec, token: object, **overrides: Any) -> str:
 
 
 def test_round_trip(codec: RequestStateCodec) -> None:
-    token = codec.seal({"step": 2, "answers": ["x"]}, principal=ALICE, method="tools/call", params=PARAMS)
+    token = codec.seal({"step": 2, "answers": ["x"]}, caller=ALICE, method="tools/call", params=PARAMS)
     assert token.startswith("v1.")
     retry = {**PARAMS, "_meta": {"other": True}, "inputResponses": {"a": {}}, "requestState": token}
-    assert codec.open(token, principal=ALICE_REFRESHED, method="tools/call", params=retry) == {
+    assert codec.open(token, caller=ALICE_REFRESHED, method="tools/call", params=retry) == {
         "step": 2,
         "answers": ["x"],
     }
 
 
 def test_anonymous_round_trip_and_isolation(codec: RequestStateCodec) -> None:
-    token = codec.seal("s", principal=None, method="tools/call", params=PARAMS)
-    assert codec.open(token, principal=None, method="tools/call", params=PARAMS) == "s"
+    token = codec.seal("s", caller=None, method="tools/call", params=PARAMS)
+    assert codec.open(token, caller=None, method="tools/call", params=PARAMS) == "s"
     assert "another caller" in refused(codec, token)
-    signed_in = codec.seal("s", principal=ALICE, method="tools/call", params=PARAMS)
-    assert "another caller" in refused(codec, signed_in, principal=None)
+    signed_in = codec.seal("s", caller=ALICE, method="tools/call", params=PARAMS)
+    assert "another caller" in refused(codec, signed_in, caller=None)
 
 
 def test_tampering_is_detected(codec: RequestStateCodec) -> None:
-    token = codec.seal({"ok": False}, principal=ALICE, method="tools/call", params=PARAMS)
+    token = codec.seal({"ok": False}, caller=ALICE, method="tools/call", params=PARAMS)
     version, body, tag = token.split(".")
     forged_body = base64.urlsafe_b64encode(
         orjson.dumps({**orjson.loads(base64.urlsafe_b64decode(body + "==")), "data": {"ok": True}})
@@ -79,13 +82,13 @@ def test_tampering_is_detected(codec: RequestStateCodec) -> None:
 @given(st.integers(min_value=0), st.sampled_from("ABCxyz019-_"))
 def test_any_single_character_change_is_refused(position: int, replacement: str) -> None:
     codec = RequestStateCodec([KEY], clock=lambda: 0.0)
-    token = codec.seal([1, 2, 3], principal=ALICE, method="tools/call", params=PARAMS)
+    token = codec.seal([1, 2, 3], caller=ALICE, method="tools/call", params=PARAMS)
     index = 3 + position % (len(token) - 3)  # keep the "v1." prefix
     if token[index] == replacement:
         return
     changed = token[:index] + replacement + token[index + 1 :]
     with pytest.raises(MCPError):
-        codec.open(changed, principal=ALICE, method="tools/call", params=PARAMS)
+        codec.open(changed, caller=ALICE, method="tools/call", params=PARAMS)
 
 
 @pytest.mark.parametrize(
@@ -109,17 +112,17 @@ def test_garbage_is_refused_with_a_clear_message(
 
 
 def test_expiry(codec: RequestStateCodec, clock: Clock) -> None:
-    token = codec.seal(1, principal=ALICE, method="tools/call", params=PARAMS)
+    token = codec.seal(1, caller=ALICE, method="tools/call", params=PARAMS)
     clock.now += 59
-    assert codec.open(token, principal=ALICE, method="tools/call", params=PARAMS) == 1
+    assert codec.open(token, caller=ALICE, method="tools/call", params=PARAMS) == 1
     clock.now += 1
     assert "expired" in refused(codec, token)
 
 
 def test_another_caller_cannot_replay(codec: RequestStateCodec) -> None:
-    token = codec.seal(1, principal=ALICE, method="tools/call", params=PARAMS)
-    assert "another caller" in refused(codec, token, principal=MALLORY)
-    assert "another caller" in refused(codec, token, principal=Principal(subject="bob"))
+    token = codec.seal(1, caller=ALICE, method="tools/call", params=PARAMS)
+    assert "another caller" in refused(codec, token, caller=MALLORY)
+    assert "another caller" in refused(codec, token, caller=principal_identity(Principal(subject="bob")))
 
 
 @pytest.mark.parametrize(
@@ -132,33 +135,33 @@ def test_another_caller_cannot_replay(codec: RequestStateCodec) -> None:
     ],
 )
 def test_state_is_bound_to_its_request(codec: RequestStateCodec, overrides: dict[str, Any]) -> None:
-    token = codec.seal(1, principal=ALICE, method="tools/call", params=PARAMS)
+    token = codec.seal(1, caller=ALICE, method="tools/call", params=PARAMS)
     assert "different request" in refused(codec, token, **overrides)
 
 
 def test_huge_integers_in_params_do_not_break_binding(codec: RequestStateCodec) -> None:
     params = {"name": "n", "arguments": {"big": 2**80}}
-    token = codec.seal(None, principal=None, method="tools/call", params=params)
-    assert codec.open(token, principal=None, method="tools/call", params=params) is None
+    token = codec.seal(None, caller=None, method="tools/call", params=params)
+    assert codec.open(token, caller=None, method="tools/call", params=params) is None
     with pytest.raises(MCPError, match="different request"):
         codec.open(
-            token, principal=None, method="tools/call", params={"name": "n", "arguments": {"big": 2**80 + 1}}
+            token, caller=None, method="tools/call", params={"name": "n", "arguments": {"big": 2**80 + 1}}
         )
 
 
 def test_key_rotation(clock: Clock) -> None:
     old = RequestStateCodec([b"o" * 32], clock=clock)
-    token = old.seal("x", principal=ALICE, method="tools/call", params=PARAMS)
+    token = old.seal("x", caller=ALICE, method="tools/call", params=PARAMS)
     rotated = RequestStateCodec([b"n" * 32, b"o" * 32], clock=clock)
-    assert rotated.open(token, principal=ALICE, method="tools/call", params=PARAMS) == "x"
+    assert rotated.open(token, caller=ALICE, method="tools/call", params=PARAMS) == "x"
     retired = RequestStateCodec([b"n" * 32], clock=clock)
     assert "integrity" in refused(retired, token)
 
 
 def test_each_codec_without_keys_has_its_own_random_key() -> None:
-    token = RequestStateCodec().seal(1, principal=None, method="tools/call", params={})
+    token = RequestStateCodec().seal(1, caller=None, method="tools/call", params={})
     with pytest.raises(MCPError, match="integrity"):
-        RequestStateCodec().open(token, principal=None, method="tools/call", params={})
+        RequestStateCodec().open(token, caller=None, method="tools/call", params={})
 
 
 @pytest.mark.parametrize(
@@ -176,6 +179,6 @@ def test_bad_configuration(keys: list[bytes], ttl: float, message: str) -> None:
 
 def test_sealing_refuses_what_cannot_travel(codec: RequestStateCodec) -> None:
     with pytest.raises(TypeError, match="JSON-serialisable"):
-        codec.seal({1, 2}, principal=None, method="tools/call", params={})
+        codec.seal({1, 2}, caller=None, method="tools/call", params={})
     with pytest.raises(ValueError, match="once sealed"):
-        codec.seal("x" * MAX_TOKEN_BYTES, principal=None, method="tools/call", params={})
+        codec.seal("x" * MAX_TOKEN_BYTES, caller=None, method="tools/call", params={})

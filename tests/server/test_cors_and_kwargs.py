@@ -64,8 +64,8 @@ def test_request_state_and_lease_keywords_merge_into_the_settings() -> None:
     assert settings.task_lease_seconds == 2
     other = create_app(request_state_keys=[key])
     # Same keys: a state sealed by one app is opened by the other.
-    sealed = app.state.dispatcher.codec.seal(1, principal=None, method="tools/call", params={})
-    assert other.state.dispatcher.codec.open(sealed, principal=None, method="tools/call", params={}) == 1
+    sealed = app.state.dispatcher.codec.seal(1, caller=None, method="tools/call", params={})
+    assert other.state.dispatcher.codec.open(sealed, caller=None, method="tools/call", params={}) == 1
     with pytest.raises(TypeError, match="`task_lease_seconds` is set differently"):
         create_app(server_settings=ServerSettings(task_lease_seconds=5), task_lease_seconds=2)
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal, Optional, TypedDict
 
 import pytest
 
-from pymcp.protocol.schema import InvalidArgument, compile_signature
 from pymcp.registry import ToolRegistry
+from pymcp.registry.signature import InvalidArgument, compile_signature
 from pymcp.server import CancellationToken, RequestContext
 
 

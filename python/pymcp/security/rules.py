@@ -24,16 +24,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import orjson
-
 from pymcp import _core
-from pymcp.errors import AuthorizationError, PolicyError
+from pymcp.errors import AuthorizationError
 from pymcp.protocol.targets import SUBSCRIPTION_METHODS, TARGET_KINDS
 from pymcp.security.authz import AuthzRequest
+from pymcp.security.decisions import NON_RPC, AuditMessage, Decision, Denial, PolicyTrace, RuleStep
+from pymcp.security.policy_inputs import (
+    BINDINGS_ATTR,
+    Bindings,
+    claims_for_policy,
+    compile_policy,
+    item_key,
+    load_json_config,
+    request_targets,
+    string_items,
+)
 from pymcp.security.principal import Principal
 
 if TYPE_CHECKING:
@@ -62,196 +70,6 @@ _CAPABILITY_METHODS: dict[str, tuple[str, ...]] = {
     "tools": ("tools/list", "tools/call"),
 }
 
-# Where a principal keeps its compiled bindings, keyed by policy. `Principal` is a frozen dataclass with
-# set fields, so it is unhashable and cannot key a dict or a WeakKeyDictionary; a cache stored on the
-# instance itself costs one dict lookup, lives exactly as long as the principal, and needs no eviction.
-# A principal is immutable after authentication: changing its sets in place would not reach the cache.
-_BINDINGS_ATTR = "_pymcp_policy_bindings"
-
-
-class _Bindings(dict["_core.Policy", "_core.BoundPrincipal"]):
-    """A principal's bindings. Copies and pickles as empty: bindings are process-local and rebuilt on use."""
-
-    def __reduce__(self) -> tuple[type[_Bindings], tuple[()]]:
-        return (_Bindings, ())
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Why a request is allowed or denied (`RuleBasedAuthorizer.explain`).
-
-    `rule_index` is 0-based (as in the `rules` list) and `None` when no rule matched: then `default` is
-    true and the default effect decided. On denial, `missing_scopes` lists the scopes that would have let
-    an earlier allow rule grant the request, and `message` is the text the caller is given.
-    """
-
-    allowed: bool
-    effect: str
-    rule_index: int | None
-    rule_id: str | None
-    default: bool
-    missing_scopes: tuple[str, ...]
-    message: str | None
-
-
-_NON_RPC = Decision(True, "allow", None, None, False, (), None)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleStep:
-    """One rule tried by `RuleBasedAuthorizer.trace`.
-
-    `index` is 0-based, as in the `rules` list. `outcome` is `"decided"` (the rule matched and applied: its
-    effect decided), `"method"` (no `methods` glob matched), `"target"` (the tool / prompt / resource glob
-    did not match) or `"conditions"` (the rule matched but does not apply to the principal).
-    """
-
-    index: int
-    rule_id: str | None
-    outcome: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyTrace:
-    """A decision (`decision`) and the rules tried to reach it, in order (`steps`)."""
-
-    method: str
-    target: str | None
-    decision: Decision
-    steps: tuple[RuleStep, ...]
-
-
-# The C-level `args` slot of an exception, which `_Denial` uses to hold the decision's inputs.
-_EXCEPTION_ARGS: Any = BaseException.__dict__["args"]
-
-
-class _Denial(AuthorizationError):
-    """The policy's `AuthorizationError`: its message and scope hint are worked out when first read.
-
-    A deny storm is the cheapest attack on an authorizer, so a denial costs one decision and one raise;
-    the explanation (the rule's message, the missing scopes) is asked of the policy only if the caller
-    reads it. Constructed with the C-level `Exception.__init__`: the decision's inputs are its only state.
-    """
-
-    __init__ = Exception.__init__  # (policy, bound, method, target)
-
-    def __getattr__(self, name: str) -> Any:
-        # `message` and `required_scopes` are filled in on first read (this runs only for missing names)
-        if name not in ("message", "required_scopes"):
-            raise AttributeError(name)
-        policy, bound, method, target = _EXCEPTION_ARGS.__get__(self)
-        why = policy.explain(bound, method, target)
-        self.message = why.message or "Forbidden"
-        self.required_scopes = why.missing_scopes
-        return self.__dict__[name]
-
-    @property
-    def args(self) -> tuple[Any, ...]:
-        return (self.message,)
-
-    @args.setter
-    def args(self, value: tuple[Any, ...]) -> None:
-        _EXCEPTION_ARGS.__set__(self, value)
-
-    def __str__(self) -> str:
-        return str(self.message)
-
-    def __repr__(self) -> str:
-        return f"AuthorizationError({self.message!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (AuthorizationError, (self.message,), {"required_scopes": self.required_scopes})
-
-
-class _AuditMessage:
-    """An audit event that becomes its JSON text only when a handler formats the record."""
-
-    __slots__ = ("event",)
-
-    def __init__(self, event: dict[str, Any]) -> None:
-        self.event = event
-
-    def __str__(self) -> str:
-        return orjson.dumps(self.event).decode()
-
-
-def load_json_config(path: str | Path) -> dict[str, Any]:
-    """Read a policy file: a UTF-8 JSON object (validated when given to `RuleBasedAuthorizer`)."""
-    data = Path(path).read_bytes()
-    try:
-        config = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        raise ValueError(f"policy file `{path}` is not valid UTF-8 JSON: {error}") from None
-    if not isinstance(config, dict):
-        raise ValueError(f"policy file `{path}` must hold a JSON object")
-    return config
-
-
-def _compile(config: Mapping[str, Any]) -> _core.Policy:
-    if not isinstance(config, Mapping):
-        raise PolicyError("policy must be a JSON object")
-    try:
-        text = orjson.dumps(config, default=_plain_mapping)
-    except TypeError as error:  # orjson.JSONEncodeError included
-        raise PolicyError(f"policy is not JSON: {error}") from None
-    try:
-        return _core.Policy(text)
-    except _core.PolicyError as error:
-        raise PolicyError.from_core(error) from None
-
-
-def _plain_mapping(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return dict(value)
-    raise TypeError(f"`{type(value).__name__}` is not a JSON value")
-
-
-def _null(_: object) -> None:
-    """orjson's fallback for values that are not JSON (sets, objects): null, which matches no claim value."""
-    return None
-
-
-def _claims_json(claims: Mapping[str, Any], names: Sequence[str]) -> bytes | None:
-    """The claims the policy reads, as JSON; values that are not JSON are left out (they match nothing)."""
-    picked = {name: claims[name] for name in names if name in claims}
-    if not picked:
-        return None
-    try:
-        return orjson.dumps(picked, default=_null)
-    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: drop just that claim
-        kept = {}
-        for name, value in picked.items():
-            try:
-                orjson.dumps(value, default=_null)
-            except orjson.JSONEncodeError:
-                continue
-            kept[name] = value
-        return orjson.dumps(kept, default=_null)
-
-
-def _strings(values: Any) -> list[str]:
-    return [value for value in values or () if isinstance(value, str)]
-
-
-def _item_key(item: Any, key: str, attribute: str) -> Any:
-    if isinstance(item, Mapping):
-        return item.get(key)
-    return getattr(item, attribute, None)
-
-
-def _targets(request: AuthzRequest) -> tuple[str | None, ...]:
-    method = request.rpc_method
-    if method == "tools/call":
-        return (request.tool_name,)
-    if method == "prompts/get":
-        return (request.prompt_name,)
-    if method == "resources/read":
-        return (request.resource_uri,)
-    if method in SUBSCRIPTION_METHODS:
-        return request.resource_uris or ((request.resource_uri,) if request.resource_uri else (None,))
-    return (None,)
-
 
 class RuleBasedAuthorizer:
     """Ordered allow/deny rules from a config mapping (see the module docstring for the semantics).
@@ -262,7 +80,7 @@ class RuleBasedAuthorizer:
     """
 
     def __init__(self, config: Mapping[str, Any], *, audit: bool = False, dry_run: bool = False) -> None:
-        self._install(_compile(config))
+        self._install(compile_policy(config))
         self._audit = audit
         self._dry_run = dry_run
         self._observed = audit or dry_run
@@ -321,7 +139,7 @@ class RuleBasedAuthorizer:
 
         Call it on the event loop's thread (from another thread, use `loop.call_soon_threadsafe`).
         """
-        self._install(_compile(config))
+        self._install(compile_policy(config))
 
     def reload_file(self, path: str | Path | None = None) -> bool:
         """Reload from `path` (default: the `from_file` file); whether the new policy is in force.
@@ -333,7 +151,7 @@ class RuleBasedAuthorizer:
         if source is None:
             raise ValueError("`reload_file()` needs a path: this authorizer was not made by `from_file`")
         try:
-            policy = _compile(load_json_config(source))
+            policy = compile_policy(load_json_config(source))
         except OSError as error:
             _policy_log.error(
                 "policy `%s` not reloaded: cannot read it (%s)", source, error.strerror or error
@@ -372,7 +190,7 @@ class RuleBasedAuthorizer:
         if principal is None:
             return self._anonymous
         try:
-            cache: _Bindings | None = principal.__dict__.get(_BINDINGS_ATTR)
+            cache: Bindings | None = principal.__dict__.get(BINDINGS_ATTR)
         except AttributeError:  # a principal-like object without __dict__: bind every time
             return self._bind(principal)
         if cache is not None:
@@ -380,18 +198,18 @@ class RuleBasedAuthorizer:
             if bound is not None:
                 return bound
         bound = self._bind(principal)
-        principal.__dict__.setdefault(_BINDINGS_ATTR, _Bindings())[self._policy] = bound
+        principal.__dict__.setdefault(BINDINGS_ATTR, Bindings())[self._policy] = bound
         return bound
 
     def _bind(self, principal: Principal) -> _core.BoundPrincipal:
         claims = principal.claims
         claims_json = (
-            _claims_json(claims, self._claim_names)
+            claims_for_policy(claims, self._claim_names)
             if self._claim_names and isinstance(claims, Mapping)
             else None
         )
         return self._policy.bind(
-            principal.subject, _strings(principal.roles), _strings(principal.scopes), claims_json
+            principal.subject, string_items(principal.roles), string_items(principal.scopes), claims_json
         )
 
     # --- decisions -------------------------------------------------------------------------------------
@@ -403,7 +221,7 @@ class RuleBasedAuthorizer:
             bound = self._anonymous
         else:
             try:
-                bound = principal.__dict__[_BINDINGS_ATTR][self._policy]
+                bound = principal.__dict__[BINDINGS_ATTR][self._policy]
             except (KeyError, AttributeError):
                 bound = self._binding(principal)
         if self._observed:
@@ -419,16 +237,16 @@ class RuleBasedAuthorizer:
         method = request.rpc_method
         if method is None:
             return
-        # `_binding` and the single-target `_targets` inlined: this is the public per-request path.
+        # `_binding` and the single-target `request_targets` inlined: this is the public per-request path.
         if principal is None:
             bound = self._anonymous
         else:
             try:
-                bound = principal.__dict__[_BINDINGS_ATTR][self._policy]
+                bound = principal.__dict__[BINDINGS_ATTR][self._policy]
             except (KeyError, AttributeError):
                 bound = self._binding(principal)
         if self._observed:
-            decision = self._observe(principal, bound, method, _targets(request))
+            decision = self._observe(principal, bound, method, request_targets(request))
             if not decision.allowed:
                 raise AuthorizationError(
                     decision.message or "Forbidden", required_scopes=decision.missing_scopes
@@ -437,22 +255,22 @@ class RuleBasedAuthorizer:
         if method == "tools/call":
             target = request.tool_name
         elif method == "resources/read" or method in SUBSCRIPTION_METHODS:
-            for target in _targets(request):
+            for target in request_targets(request):
                 if not self._check(bound, method, target):
-                    raise _Denial(self._policy, bound, method, target)
+                    raise Denial(self._policy, bound, method, target)
             return
         elif method == "prompts/get":
             target = request.prompt_name
         else:
             target = None
         if not self._check(bound, method, target):
-            raise _Denial(self._policy, bound, method, target)
+            raise Denial(self._policy, bound, method, target)
 
     def explain(self, principal: Principal | None, request: AuthzRequest) -> Decision:
         """The decision for `request` and why (a non-RPC request is allowed with no rule and no default)."""
         if request.rpc_method is None:
-            return _NON_RPC
-        return self._decide(self._binding(principal), request.rpc_method, _targets(request))
+            return NON_RPC
+        return self._decide(self._binding(principal), request.rpc_method, request_targets(request))
 
     def decide(self, principal: Principal | None, method: str, target: str | None = None) -> Decision:
         """The decision for `method` on `target` (tool / prompt name or resource uri), with the deciding rule.
@@ -500,7 +318,7 @@ class RuleBasedAuthorizer:
             why = self._policy.explain(bound, method, target)
             if not why.allowed:
                 break
-        assert why is not None  # `_targets` never returns an empty tuple
+        assert why is not None  # `request_targets` never returns an empty tuple
         return Decision(
             allowed=why.allowed,
             effect=why.effect,
@@ -541,9 +359,9 @@ class RuleBasedAuthorizer:
                 event[field] = list(targets) if len(targets) > 1 else targets[0]
             if self._dry_run:
                 event["dry_run"] = True
-            _audit_log.info(_AuditMessage(event), extra={"audit": event})
+            _audit_log.info(AuditMessage(event), extra={"audit": event})
         if dry_run_denial:
-            return _NON_RPC
+            return NON_RPC
         return decision
 
     # --- lists and capabilities ------------------------------------------------------------------------
@@ -579,7 +397,7 @@ class RuleBasedAuthorizer:
         if not enabled or self._dry_run:
             return items
         keys: list[Any] = [
-            item.get(key) if type(item) is dict else _item_key(item, key, attribute) for item in items
+            item.get(key) if type(item) is dict else item_key(item, key, attribute) for item in items
         ]
         if all(type(name) is str for name in keys):
             allowed = self._policy.filter(self._binding(principal), method, keys)

@@ -13,7 +13,6 @@ errors 2026-07-28 renamed, and decorates every result (`resultType`, caching hin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -43,7 +42,7 @@ from pymcp.protocol.stateless.results import (
     discover_result,
     stateless_capabilities,
 )
-from pymcp.protocol.stateless.subscriptions import SubscriptionFilter, acknowledgement, listen_result, tag
+from pymcp.protocol.stateless.subscriptions import SubscriptionFilter
 from pymcp.protocol.stateless.tasks import TASKS_REQUIRED
 from pymcp.protocol.versions import negotiate
 from pymcp.security.principal import principal_identity
@@ -51,7 +50,8 @@ from pymcp.server.call import Call, Handler, Reply
 from pymcp.server.capabilities import server_capabilities
 from pymcp.server.context import AskInput, CancellationToken, Emitter
 from pymcp.server.handlers import Handlers
-from pymcp.server.limits import check_client_info_size, check_depth, check_targets
+from pymcp.server.limits import check_client_info_size, check_depth, check_targets, params_object
+from pymcp.server.notify import ListenStreams, watch_registries
 from pymcp.server.roots import roots_changed
 from pymcp.server.session import Session, SessionState
 from pymcp.server.tasks import TASK_VERSIONS, TaskMethods
@@ -70,10 +70,6 @@ logger = logging.getLogger("pymcp.server")
 
 # Client notifications are not authorized: they only act on what the same principal started.
 _BEFORE_READY = frozenset(("initialize", "ping"))
-# A listen stream that falls this far behind is ended; the client re-listens and re-reads the lists.
-_LISTEN_QUEUE = 256
-_LISTEN_CLOSED = ("", None)  # the sentinel that ends every listen stream (shutdown)
-ListenQueue = asyncio.Queue[tuple[str, Mapping[str, Any] | None]]
 
 
 def _internal_error(request_id: str | int, exc: Exception) -> tuple[bytes, MCPError]:
@@ -138,8 +134,8 @@ class Dispatcher:
         }
         if self.tasks is not None:
             self.stateless_table.update(self.tasks.extension_table())
-        self._listeners: dict[ListenQueue, SubscriptionFilter] = {}
-        self._watch_registries()
+        self._listen_streams = ListenStreams()
+        watch_registries(settings.capabilities, registries, self.broadcast)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -165,7 +161,7 @@ class Dispatcher:
         try:
             if self.gate is not None:
                 self.gate.authorize(principal, request.method, request.params)
-            params = self._params(request.params)
+            params = params_object(request.params)
             capabilities = params.get("capabilities", {})
             client_info = params.get("clientInfo", {})
             if not isinstance(capabilities, dict) or not isinstance(client_info, dict):
@@ -219,16 +215,6 @@ class Dispatcher:
 
     # -- messages -------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _params(params: dict[str, Any] | list[Any] | None) -> dict[str, Any]:
-        if params is None:
-            return {}
-        if not isinstance(params, dict):
-            raise MCPError(ErrorCode.INVALID_PARAMS, "`params` must be an object")
-        if "_meta" in params and not isinstance(params["_meta"], dict):
-            raise MCPError(ErrorCode.INVALID_PARAMS, "params._meta must be an object")
-        return params
-
     async def handle_request(
         self,
         session: Session,
@@ -261,7 +247,7 @@ class Dispatcher:
                 principal,
                 request.id,
                 method,
-                self._params(request.params),
+                params_object(request.params),
                 emit,
                 token,
                 close_stream,
@@ -312,7 +298,7 @@ class Dispatcher:
             check_targets(method, request.params)
             if self.gate is not None:
                 self._authorize_stateless(principal, method, request.params)
-            params = self._params(request.params)
+            params = params_object(request.params)
             session = self._stateless_session(client, principal)
             round_trip: RoundTrip | None = None
 
@@ -321,7 +307,11 @@ class Dispatcher:
                 nonlocal round_trip
                 if round_trip is None:
                     round_trip = RoundTrip(
-                        codec=self.codec, client=client, principal=principal, method=method, params=params
+                        codec=self.codec,
+                        client=client,
+                        caller=principal_identity(principal),
+                        method=method,
+                        params=params,
                     )
                 return round_trip
 
@@ -407,19 +397,7 @@ class Dispatcher:
                     uri for uri in wanted.resource_uris if self._may_subscribe(call.principal, uri)
                 ),
             )
-        queue: ListenQueue = asyncio.Queue(_LISTEN_QUEUE)
-        self._listeners[queue] = wanted
-        try:
-            ack = acknowledgement(call.request_id, wanted)
-            await call.emit(encode_notification(ack["method"], ack["params"]))
-            while True:
-                method, params = await queue.get()
-                if not method:
-                    break
-                await call.emit(encode_notification(method, tag(params, call.request_id)))
-        finally:
-            self._listeners.pop(queue, None)
-        return listen_result(call.request_id)
+        return await self._listen_streams.serve(call, wanted)
 
     def _may_subscribe(self, principal: Principal | None, uri: str) -> bool:
         assert self.gate is not None
@@ -431,9 +409,7 @@ class Dispatcher:
 
     def close_listeners(self) -> None:
         """End every `subscriptions/listen` stream (shutdown): each answers its request."""
-        for queue in list(self._listeners):
-            with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(_LISTEN_CLOSED)
+        self._listen_streams.close()
 
     async def handle_notification(self, session: Session, notification: Notification) -> None:
         """Client notifications: initialized, cancelled, roots changed; others are ignored."""
@@ -465,36 +441,8 @@ class Dispatcher:
         self, method: str, params: Mapping[str, Any] | None, *, only: Callable[[Session], bool] | None = None
     ) -> None:
         """Send a notification on the standalone stream of every ready session (that `only` accepts)."""
-        for queue, wanted in list(self._listeners.items()):
-            if wanted.wants(method, params):
-                try:
-                    queue.put_nowait((method, params))
-                except asyncio.QueueFull:
-                    # Too far behind: end that stream rather than hold unbounded notifications.
-                    self._listeners.pop(queue, None)
-                    queue.get_nowait()
-                    queue.put_nowait(_LISTEN_CLOSED)
+        self._listen_streams.publish(method, params)
         data = encode_notification(method, params)
         for session in list(self.sessions):
             if session.state is SessionState.READY and not session.closed and (only is None or only(session)):
                 session.standalone.publish(data)
-
-    def _watch_registries(self) -> None:
-        caps = self.settings.capabilities
-        registries = self.registries
-        if caps.tools_list_changed:
-            registries.tools.on_change(lambda: self.broadcast("notifications/tools/list_changed", None))
-        if caps.prompts_list_changed:
-            registries.prompts.on_change(lambda: self.broadcast("notifications/prompts/list_changed", None))
-        if caps.resources_list_changed:
-            changed = lambda: self.broadcast("notifications/resources/list_changed", None)  # noqa: E731
-            registries.resources.on_change(changed)
-            registries.resources.templates.on_change(changed)
-        if caps.resources_subscribe:
-            registries.resources.on_updated(
-                lambda uri: self.broadcast(
-                    "notifications/resources/updated",
-                    {"uri": uri},
-                    only=lambda session: uri in session.subscriptions,
-                )
-            )

@@ -11,7 +11,7 @@ import orjson
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.registry.resources import check_resource_uri
 
-__all__ = ["check_client_info_size", "check_depth", "check_targets"]
+__all__ = ["check_client_info_size", "check_depth", "check_targets", "params_object"]
 
 _URI_METHODS = frozenset(("resources/read", "resources/subscribe", "resources/unsubscribe"))
 
@@ -71,3 +71,14 @@ def check_depth(params: Any, limit: int, max_array: int) -> None:
                 )
             children = value
         pending.extend((child, depth + 1) for child in children if type(child) is dict or type(child) is list)
+
+
+def params_object(params: dict[str, Any] | list[Any] | None) -> dict[str, Any]:
+    """A request's `params` as an object (`{}` when absent); refuses a list or a `_meta` that is not one."""
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise MCPError(ErrorCode.INVALID_PARAMS, "`params` must be an object")
+    if "_meta" in params and not isinstance(params["_meta"], dict):
+        raise MCPError(ErrorCode.INVALID_PARAMS, "params._meta must be an object")
+    return params

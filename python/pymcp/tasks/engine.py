@@ -12,21 +12,29 @@ marked `failed` by whichever engine next looks at it.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any, Final
+from typing import Any
 
 import orjson
 
-from pymcp.errors import ErrorCode, MCPError, StoreUnavailable, TaskCancelled, jsonrpc_error
+import pymcp.tasks.ledger as ledger
+from pymcp.errors import ErrorCode, MCPError, StoreUnavailable
 from pymcp.state.base import Store, StoreEvent, Subscription, TaskStore, Transition, log_store_failure
 from pymcp.state.memory import MemoryStore
+from pymcp.tasks.handle import (
+    ACTIVE_STATUSES,
+    RELATED_TASK_META_KEY,
+    TERMINAL_STATUSES,
+    CancellationToken,
+    CancelledError,
+    ProgressSink,
+    StatusCallback,
+    TaskContext,
+    TaskHandle,
+    TaskStatus,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -41,211 +49,6 @@ __all__ = [
     "TaskHandle",
     "TaskStatus",
 ]
-
-logger = logging.getLogger("pymcp.tasks")
-
-
-class TaskStatus(StrEnum):
-    """The MCP task statuses (members compare equal to their wire strings)."""
-
-    WORKING = "working"
-    INPUT_REQUIRED = "input_required"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-RELATED_TASK_META_KEY: Final = "io.modelcontextprotocol/related-task"
-ACTIVE_STATUSES: Final = frozenset({TaskStatus.WORKING.value, TaskStatus.INPUT_REQUIRED.value})
-TERMINAL_STATUSES: Final = frozenset(
-    {TaskStatus.COMPLETED.value, TaskStatus.FAILED.value, TaskStatus.CANCELLED.value}
-)
-
-ProgressSink = Callable[[float, float | None, str | None], Awaitable[None]]
-"""Sends one `notifications/progress` (progress, total, message) to the client that asked for progress."""
-StatusCallback = Callable[[dict[str, Any], str | None], Awaitable[None]]
-"""Receives (MCP Task object, session id of the creating request) on every status change."""
-
-_NAMESPACE: Final = "task"
-_CURSOR_PREFIX: Final = "t1:"
-_MESSAGE_ACCEPTED: Final = "Task accepted"
-_MESSAGE_CANCELLED: Final = "The task was cancelled by request."
-_MESSAGE_IS_ERROR: Final = "Tool execution returned isError=true"
-_MESSAGE_WORKER_LOST: Final = "the worker running this task stopped before it finished"
-_MESSAGE_SHUTDOWN: Final = "the server shut down before the task finished"
-_MESSAGE_INTERNAL: Final = "the task failed with an internal error"
-_MAX_TASK_ID_LENGTH: Final = 128  # ours are 36-character UUIDs; longer ids cannot exist
-
-
-CancelledError = TaskCancelled
-"""Raised by `CancellationToken.check_cancelled` (and by `TaskHandle` calls) once a task is cancelled."""
-
-
-class CancellationToken:
-    """Tells tool code its task was cancelled; safe to poll from worker threads (`is_cancelled`)."""
-
-    def __init__(self) -> None:
-        # A plain flag (one per request, so it should cost nothing): writing and reading a bool is atomic,
-        # so worker threads can poll it; `wait` has an asyncio event of its own.
-        self._cancelled = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._event: asyncio.Event | None = None
-
-    def cancel(self) -> None:
-        self._cancelled = True
-        if self._loop is not None and self._event is not None:
-            self._loop.call_soon_threadsafe(self._event.set)
-
-    def is_cancelled(self) -> bool:
-        return self._cancelled
-
-    def check_cancelled(self) -> None:
-        if self._cancelled:
-            raise CancelledError("the task was cancelled")
-
-    async def wait(self) -> None:
-        """Return once the task is cancelled."""
-        if self._event is None:
-            self._loop = asyncio.get_running_loop()
-            self._event = asyncio.Event()
-        if self._cancelled:
-            return
-        await self._event.wait()
-
-
-class TaskHandle:
-    """Given to the code a task runs (tools get it as `task_context`)."""
-
-    def __init__(
-        self,
-        engine: TaskEngine,
-        owner: str,
-        task_id: str,
-        session_id: str | None,
-        progress: ProgressSink | None,
-    ) -> None:
-        self.task_id = task_id
-        self.session_id = session_id
-        self.cancel_token = CancellationToken()
-        self._engine = engine
-        self._owner = owner
-        self._progress = progress
-        self._last_progress: tuple[float, float | None] | None = None
-
-    async def set_working(self, message: str | None = None) -> None:
-        await self._move("working", message)
-
-    async def require_input(self, message: str | None = None) -> None:
-        await self._move("input_required", message)
-
-    async def send_progress(
-        self, current: float, total: float | None = None, message: str | None = None
-    ) -> None:
-        """Report progress; a no-op unless the client asked for progress on the call that created the task."""
-        if self._progress is None:
-            return
-        self._last_progress = (current, total)
-        await self._progress(current, total, message)
-
-    async def finish_progress(self, message: str | None = None) -> None:
-        """Report the final step (progress = total) unless it was already sent: progress must increase."""
-        if self._last_progress is None:
-            return
-        current, total = self._last_progress
-        if total is not None and current != total:
-            await self.send_progress(total, total, message)
-
-    async def _move(self, status: str, message: str | None) -> None:
-        change = await self._engine._transition(self._owner, self.task_id, status, message, ACTIVE_STATUSES)
-        if not change.applied:
-            # The task is over (cancelled, failed elsewhere or expired): stop the code that runs it.
-            self.cancel_token.cancel()
-            raise CancelledError("the task is no longer running")
-
-
-TaskContext = TaskHandle
-"""The 0.3.0 name of the object tools receive as `task_context`."""
-
-
-@dataclass
-class _Running:
-    owner: str
-    handle: TaskHandle
-    job: asyncio.Task[None]
-    expiry: asyncio.TimerHandle
-
-
-_Records = list[dict[str, Any]]
-
-
-def _timestamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _seconds_to_expiry(record: Mapping[str, Any]) -> float:
-    created = datetime.fromisoformat(record["createdAt"])
-    ttl_seconds = float(record["ttl"]) / 1000
-    return created.timestamp() + ttl_seconds - datetime.now(UTC).timestamp()
-
-
-def _wire(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The MCP `Task` object of a stored record."""
-    task = {
-        "taskId": record["taskId"],
-        "status": record["status"],
-        "createdAt": record["createdAt"],
-        "lastUpdatedAt": record["lastUpdatedAt"],
-        "ttl": record["ttl"],
-        "pollInterval": record["pollInterval"],
-    }
-    if record.get("statusMessage") is not None:
-        task["statusMessage"] = record["statusMessage"]
-    return task
-
-
-def _not_found() -> MCPError:
-    # Unknown, expired and foreign tasks are indistinguishable on purpose.
-    return MCPError(ErrorCode.INVALID_PARAMS, "task not found")
-
-
-def _plausible_task_id(task_id: object) -> bool:
-    return isinstance(task_id, str) and 0 < len(task_id) <= _MAX_TASK_ID_LENGTH
-
-
-def _error_payload(code: int, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
-
-
-def _encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: object) -> int | None:
-    if cursor is None:
-        return None
-    invalid = MCPError(ErrorCode.INVALID_PARAMS, "invalid cursor")
-    if not isinstance(cursor, str) or not 0 < len(cursor) <= 64:
-        raise invalid
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except ValueError as exc:
-        raise invalid from exc
-    digits = text.removeprefix(_CURSOR_PREFIX)
-    if digits == text or not digits.isdigit() or not digits.isascii() or int(digits) < 1:
-        raise invalid
-    return int(digits)
-
-
-def _cancel_was_swallowed() -> bool:
-    """True when this task was cancelled but the cancellation never reached it: a store's client library
-    returned normally or raised another error instead (redis-py on Python 3.11 can do both)."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
-
-
-def _shorten(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class TaskEngine:
@@ -283,7 +86,7 @@ class TaskEngine:
         self._max_running_per_owner = max_running_per_owner
         self._max_running = max_running
         self._max_result_bytes = max_result_bytes
-        self._running: dict[str, _Running] = {}
+        self._running: dict[str, ledger.Running] = {}
         self._jobs: set[asyncio.Task[None]] = set()  # every task coroutine, including those saving an outcome
         self._waiters: dict[tuple[str, str], set[asyncio.Event]] = {}
         self._callbacks: list[StatusCallback] = []
@@ -322,15 +125,15 @@ class TaskEngine:
         if not isinstance(owner, str) or not owner:
             # An empty owner would pool every caller's tasks together: a server bug, never user input.
             raise ValueError("`owner` must be a non-empty identity")
-        ttl = self._resolve_ttl(ttl_ms)
-        self._check_capacity(owner)
+        ttl = ledger.resolve_ttl(ttl_ms, self._default_ttl_ms, self._max_ttl_ms)
+        ledger.check_capacity(self._running, owner, self._max_running, self._max_running_per_owner)
         await self.start()
         task_id = str(uuid.uuid4())
-        now = _timestamp()
+        now = ledger.timestamp()
         record = {
             "taskId": task_id,
             "status": "working",
-            "statusMessage": _MESSAGE_ACCEPTED,
+            "statusMessage": ledger.MESSAGE_ACCEPTED,
             "createdAt": now,
             "lastUpdatedAt": now,
             "ttl": ttl,
@@ -339,8 +142,8 @@ class TaskEngine:
             "worker": self.worker_id,
         }
         # Lease first: no other engine may ever see this task without a live lease.
-        await self._store.claim(_NAMESPACE, owner, [task_id], self.worker_id, lease_ms=self._lease_ms)
-        await self._store.create(_NAMESPACE, owner, task_id, record, ttl_ms=max(ttl, 1))
+        await self._store.claim(ledger.NAMESPACE, owner, [task_id], self.worker_id, lease_ms=self._lease_ms)
+        await self._store.create(ledger.NAMESPACE, owner, task_id, record, ttl_ms=max(ttl, 1))
         if self._closed:  # closed while the store was written: its lease lapses and another worker fails it
             raise MCPError(ErrorCode.INTERNAL_ERROR, "the task engine is closed")
         handle = TaskHandle(self, owner, task_id, session_id, progress)
@@ -348,45 +151,36 @@ class TaskEngine:
         self._jobs.add(job)
         job.add_done_callback(self._jobs.discard)
         expiry = asyncio.get_running_loop().call_later(ttl / 1000, self._stop_local, task_id)
-        self._running[task_id] = _Running(owner, handle, job, expiry)
-        return _wire(record)
-
-    def _check_capacity(self, owner: str) -> None:
-        """Refuse a task beyond the running limits of this worker (each holds its arguments in memory)."""
-        if len(self._running) >= self._max_running:
-            raise MCPError(ErrorCode.RATE_LIMITED, f"the server runs its limit of {self._max_running} tasks")
-        mine = sum(1 for running in self._running.values() if running.owner == owner)
-        if mine >= self._max_running_per_owner:
-            raise MCPError(
-                ErrorCode.RATE_LIMITED,
-                f"too many running tasks for this caller (limit {self._max_running_per_owner})",
-            )
+        self._running[task_id] = ledger.Running(owner, handle, job, expiry)
+        return ledger.wire(record)
 
     async def get(self, owner: str, task_id: str) -> dict[str, Any]:
-        return _wire(await self._lookup(owner, task_id))
+        return ledger.wire(await self._lookup(owner, task_id))
 
     async def list(self, owner: str, cursor: str | None) -> dict[str, Any]:
-        before = _decode_cursor(cursor)
+        before = ledger.decode_cursor(cursor)
         await self.start()
-        page = await self._store.page(_NAMESPACE, owner, before=before, limit=self._page_size)
+        page = await self._store.page(ledger.NAMESPACE, owner, before=before, limit=self._page_size)
         records = await self._settle_orphans(owner, page.records)
-        result: dict[str, Any] = {"tasks": [_wire(record) for record in records]}
+        result: dict[str, Any] = {"tasks": [ledger.wire(record) for record in records]}
         if page.next_before is not None:
-            result["nextCursor"] = _encode_cursor(page.next_before)
+            result["nextCursor"] = ledger.encode_cursor(page.next_before)
         return result
 
     async def cancel(self, owner: str, task_id: str) -> dict[str, Any]:
         await self.start()
-        if not _plausible_task_id(task_id):
-            raise _not_found()
-        change = await self._transition(owner, task_id, "cancelled", _MESSAGE_CANCELLED, ACTIVE_STATUSES)
+        if not ledger.plausible_task_id(task_id):
+            raise ledger.not_found()
+        change = await self._transition(
+            owner, task_id, "cancelled", ledger.MESSAGE_CANCELLED, ACTIVE_STATUSES
+        )
         if change.record is None:
-            raise _not_found()
+            raise ledger.not_found()
         if not change.applied:
             status = change.record["status"]
             raise MCPError(ErrorCode.INVALID_PARAMS, f"cannot cancel a task in terminal status `{status}`")
         self._stop_local(task_id)
-        return _wire(change.record)
+        return ledger.wire(change.record)
 
     async def peek(
         self, owner: str, task_id: str
@@ -397,20 +191,12 @@ class TaskEngine:
         """
         record = await self._lookup(owner, task_id)
         if record["status"] not in TERMINAL_STATUSES or record["status"] == "cancelled":
-            return _wire(record), None, None
-        payload = await self._store.get_payload(_NAMESPACE, owner, task_id)
-        stored = payload.get("result") if isinstance(payload, dict) else None
-        if isinstance(stored, dict):
-            return _wire(record), dict(stored), None
-        error = payload.get("error") if isinstance(payload, dict) else None
-        if (
-            isinstance(error, dict)
-            and isinstance(error.get("code"), int)
-            and isinstance(error.get("message"), str)
-        ):
-            return _wire(record), None, MCPError(error["code"], error["message"], error.get("data"))
-        message = record.get("statusMessage") or _MESSAGE_INTERNAL
-        return _wire(record), None, MCPError(ErrorCode.INTERNAL_ERROR, message)
+            return ledger.wire(record), None, None
+        payload = await self._store.get_payload(ledger.NAMESPACE, owner, task_id)
+        outcome = ledger.stored_outcome(record, payload)
+        if isinstance(outcome, MCPError):
+            return ledger.wire(record), None, outcome
+        return ledger.wire(record), outcome, None
 
     async def result(self, owner: str, task_id: str) -> dict[str, Any]:
         """Wait until the task is terminal; return what the plain call would have returned (or raise it)."""
@@ -425,7 +211,7 @@ class TaskEngine:
                     return await self._outcome(owner, task_id, record)
                 # Woken by the task's next event; the timeout re-checks the worker's lease and expiry
                 # (neither announces itself).
-                timeout = min(self._lease_ms / 1000, _seconds_to_expiry(record) + 0.01)
+                timeout = min(self._lease_ms / 1000, ledger.seconds_to_expiry(record) + 0.01)
                 # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` drops a cancellation that
                 # arrives as the event is set, and this loop would then wait on for a gone client.
                 with contextlib.suppress(TimeoutError):
@@ -450,9 +236,9 @@ class TaskEngine:
                     running.owner,
                     task_id,
                     "failed",
-                    _MESSAGE_SHUTDOWN,
+                    ledger.MESSAGE_SHUTDOWN,
                     ACTIVE_STATUSES,
-                    payload=_error_payload(ErrorCode.INTERNAL_ERROR, _MESSAGE_SHUTDOWN),
+                    payload=ledger.error_payload(ErrorCode.INTERNAL_ERROR, ledger.MESSAGE_SHUTDOWN),
                 )
             self._stop_local(task_id)
         # Including the coroutines past their tool code that are still saving its outcome: none may use
@@ -489,29 +275,17 @@ class TaskEngine:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _resolve_ttl(self, ttl_ms: object) -> int:
-        if ttl_ms is None:
-            return self._default_ttl_ms
-        if isinstance(ttl_ms, float) and ttl_ms.is_integer():
-            ttl_ms = int(ttl_ms)
-        if isinstance(ttl_ms, bool) or not isinstance(ttl_ms, int) or ttl_ms < 0:
-            raise MCPError(
-                ErrorCode.INVALID_PARAMS,
-                f"task `ttl` must be a non-negative integer of milliseconds, got `{_shorten(ttl_ms)}`",
-            )
-        return min(ttl_ms, self._max_ttl_ms)
-
     async def _execute(
         self, owner: str, handle: TaskHandle, run: Callable[[TaskHandle], Awaitable[dict[str, Any]]]
     ) -> None:
         task_id = handle.task_id
         try:
-            status, message, payload = await self._run_to_outcome(handle, run)
+            status, message, payload = await ledger.run_to_outcome(handle, run)
             if payload is not None and "result" in payload:
                 size = len(orjson.dumps(payload["result"], default=str))
                 if size > self._max_result_bytes:
                     message = f"the task result takes {size} bytes, more than {self._max_result_bytes}"
-                    status, payload = "failed", _error_payload(ErrorCode.INTERNAL_ERROR, message)
+                    status, payload = "failed", ledger.error_payload(ErrorCode.INTERNAL_ERROR, message)
         finally:
             # When cancelled (tasks/cancel, expiry, terminal elsewhere, shutdown), whoever cancelled
             # has already settled the record.
@@ -519,27 +293,7 @@ class TaskEngine:
         with contextlib.suppress(Exception):
             await self._transition(owner, task_id, status, message, ACTIVE_STATUSES, payload=payload)
         with contextlib.suppress(Exception):
-            await self._store.release(_NAMESPACE, owner, task_id)
-
-    @staticmethod
-    async def _run_to_outcome(
-        handle: TaskHandle, run: Callable[[TaskHandle], Awaitable[dict[str, Any]]]
-    ) -> tuple[str, str, dict[str, Any] | None]:
-        try:
-            result: object = await run(handle)
-        except CancelledError:
-            return "cancelled", "the task was cancelled", None
-        except Exception as exc:
-            error = jsonrpc_error(exc, internal=_MESSAGE_INTERNAL)
-            if error is not exc:
-                logger.exception("task %s failed", handle.task_id)
-            return "failed", error.message, {"error": error.to_error()}
-        if not isinstance(result, dict):
-            message = f"the task returned `{type(result).__name__}` instead of a result object"
-            return "failed", message, _error_payload(ErrorCode.INTERNAL_ERROR, message)
-        if result.get("isError") is True:
-            return "failed", _MESSAGE_IS_ERROR, {"result": result}
-        return "completed", "", {"result": result}
+            await self._store.release(ledger.NAMESPACE, owner, task_id)
 
     def _forget(self, task_id: str) -> None:
         running = self._running.pop(task_id, None)
@@ -564,22 +318,27 @@ class TaskEngine:
         *,
         payload: dict[str, Any] | None = None,
     ) -> Transition:
-        changes = {"status": status, "statusMessage": message or None, "lastUpdatedAt": _timestamp()}
+        changes = {"status": status, "statusMessage": message or None, "lastUpdatedAt": ledger.timestamp()}
         return await self._store.transition(
-            _NAMESPACE, owner, task_id, changes, from_statuses=frozenset(from_statuses), payload=payload
+            ledger.NAMESPACE,
+            owner,
+            task_id,
+            changes,
+            from_statuses=frozenset(from_statuses),
+            payload=payload,
         )
 
     async def _lookup(self, owner: str, task_id: str) -> dict[str, Any]:
         await self.start()
-        if not _plausible_task_id(task_id):
-            raise _not_found()
-        record = await self._store.get(_NAMESPACE, owner, task_id)
+        if not ledger.plausible_task_id(task_id):
+            raise ledger.not_found()
+        record = await self._store.get(ledger.NAMESPACE, owner, task_id)
         settled = await self._settle_orphans(owner, [record] if record is not None else [])
         if not settled:
-            raise _not_found()
+            raise ledger.not_found()
         return settled[0]
 
-    async def _settle_orphans(self, owner: str, records: _Records) -> _Records:
+    async def _settle_orphans(self, owner: str, records: ledger.Records) -> ledger.Records:
         """Mark `failed` the active tasks whose worker's lease lapsed; drop records that vanished."""
         suspects = [
             r["taskId"]
@@ -588,8 +347,8 @@ class TaskEngine:
         ]
         if not suspects:
             return records
-        alive = await self._store.leased(_NAMESPACE, owner, suspects)
-        settled: _Records = []
+        alive = await self._store.leased(ledger.NAMESPACE, owner, suspects)
+        settled: ledger.Records = []
         for record in records:
             task_id = record["taskId"]
             if task_id in suspects and task_id not in alive:
@@ -597,9 +356,9 @@ class TaskEngine:
                     owner,
                     task_id,
                     "failed",
-                    _MESSAGE_WORKER_LOST,
+                    ledger.MESSAGE_WORKER_LOST,
                     ACTIVE_STATUSES,
-                    payload=_error_payload(ErrorCode.INTERNAL_ERROR, _MESSAGE_WORKER_LOST),
+                    payload=ledger.error_payload(ErrorCode.INTERNAL_ERROR, ledger.MESSAGE_WORKER_LOST),
                 )
                 if change.record is None:
                     continue
@@ -608,29 +367,21 @@ class TaskEngine:
         return settled
 
     async def _outcome(self, owner: str, task_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
-        payload = await self._store.get_payload(_NAMESPACE, owner, task_id)
-        stored = payload.get("result") if isinstance(payload, dict) else None
-        if isinstance(stored, dict) and record["status"] != "cancelled":
-            result = dict(stored)
-            meta = result.get("_meta")
-            result["_meta"] = {
-                **(meta if isinstance(meta, dict) else {}),
-                RELATED_TASK_META_KEY: {"taskId": task_id},
-            }
-            return result
+        payload = await self._store.get_payload(ledger.NAMESPACE, owner, task_id)
         if record["status"] == "cancelled":
             raise MCPError(ErrorCode.INVALID_REQUEST, "the task was cancelled")
-        error = payload.get("error") if isinstance(payload, dict) else None
-        if (
-            isinstance(error, dict)
-            and isinstance(error.get("code"), int)
-            and isinstance(error.get("message"), str)
-        ):
-            raise MCPError(error["code"], error["message"], error.get("data"))
-        raise MCPError(ErrorCode.INTERNAL_ERROR, record.get("statusMessage") or _MESSAGE_INTERNAL)
+        result = ledger.stored_outcome(record, payload)
+        if isinstance(result, MCPError):
+            raise result
+        meta = result.get("_meta")
+        result["_meta"] = {
+            **(meta if isinstance(meta, dict) else {}),
+            RELATED_TASK_META_KEY: {"taskId": task_id},
+        }
+        return result
 
     async def _listen(self) -> None:
-        while not _cancel_was_swallowed():
+        while not ledger.cancel_was_swallowed():
             subscription = self._subscription
             if subscription is None:
                 return
@@ -639,16 +390,16 @@ class TaskEngine:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                if _cancel_was_swallowed():
+                if ledger.cancel_was_swallowed():
                     return
                 # The store's connection dropped: waiters fall back to their lease-period re-checks.
-                log_store_failure(logger, "task events (resubscribing)", error)
+                log_store_failure(ledger.logger, "task events (resubscribing)", error)
                 await asyncio.sleep(1)
                 with contextlib.suppress(Exception):
                     await subscription.aclose()
                     self._subscription = await self._store.subscribe()
                 continue
-            if event.namespace == _NAMESPACE:
+            if event.namespace == ledger.NAMESPACE:
                 await self._dispatch(event)
 
     async def _dispatch(self, event: StoreEvent) -> None:
@@ -661,18 +412,18 @@ class TaskEngine:
             and event.record["status"] in TERMINAL_STATUSES
         ):
             self._stop_local(event.record_id)
-        task = _wire(event.record)
+        task = ledger.wire(event.record)
         session_id = event.record.get("sessionId")
         for callback in self._callbacks:
             try:
                 await callback(dict(task), session_id)
             except Exception:
-                logger.exception("task status callback failed")
+                ledger.logger.exception("task status callback failed")
 
     async def _heartbeat(self) -> None:
         """Renew the leases of the tasks running here, and stop those that ended elsewhere (a status
         event can be lost while the store's connection is down)."""
-        while not _cancel_was_swallowed():
+        while not ledger.cancel_was_swallowed():
             await asyncio.sleep(self._lease_ms / 3000)
             by_owner: dict[str, list[str]] = {}
             for task_id, running in self._running.items():
@@ -680,15 +431,15 @@ class TaskEngine:
             for owner, task_ids in by_owner.items():
                 try:
                     await self._store.claim(
-                        _NAMESPACE, owner, task_ids, self.worker_id, lease_ms=self._lease_ms
+                        ledger.NAMESPACE, owner, task_ids, self.worker_id, lease_ms=self._lease_ms
                     )
                     for task_id in task_ids:
-                        record = await self._store.get(_NAMESPACE, owner, task_id)
+                        record = await self._store.get(ledger.NAMESPACE, owner, task_id)
                         if record is None or record["status"] in TERMINAL_STATUSES:
                             self._stop_local(task_id)
                 except StoreUnavailable as error:
-                    log_store_failure(logger, "renewing task leases", error)
+                    log_store_failure(ledger.logger, "renewing task leases", error)
                 except Exception:
-                    if _cancel_was_swallowed():
+                    if ledger.cancel_was_swallowed():
                         return
-                    logger.exception("renewing task leases failed")
+                    ledger.logger.exception("renewing task leases failed")

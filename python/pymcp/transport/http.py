@@ -16,13 +16,9 @@ the client closing the response cancels it. GET and DELETE do not exist there (4
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
-import functools
 import logging
-import types
-from collections.abc import Awaitable, Callable, Coroutine, Generator, MutableMapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pymcp._hosts import LOOPBACK_HOSTS, host_allowed, hostname, is_loopback
@@ -37,11 +33,8 @@ from pymcp.protocol.jsonrpc import (
     parse,
 )
 from pymcp.protocol.stateless.envelope import (
-    HANDSHAKE_VERSIONS,
     carries_stateless_meta,
-    http_status_for,
     route_http,
-    validate_notification,
 )
 from pymcp.protocol.stateless.headers import RequestHeaders
 from pymcp.protocol.versions import DRAFT_VERSIONS, supports_batches
@@ -52,14 +45,14 @@ from pymcp.server.session import (
     SessionManager,
     SessionStoreError,
 )
+from pymcp.transport.http_headers import WANTED_HEADERS, accepts, accepts_json_and_sse, settled_session
+from pymcp.transport.http_reply import Receive, Scope, Send, reply
+from pymcp.transport.http_stateless import serve_stateless
 from pymcp.transport.sse import (
-    KEEPALIVE_SECONDS,
     SSE_RETRY_MS,
     PostStream,
-    StatelessStream,
     parse_event_id,
     serve_stream,
-    wait_for_disconnect,
 )
 
 if TYPE_CHECKING:
@@ -68,94 +61,11 @@ if TYPE_CHECKING:
 
 __all__ = ["BODY_GRACE_SECONDS", "SSE_RETRY_MS", "StreamableHTTP"]
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
 logger = logging.getLogger("pymcp.transport")
-_T = TypeVar("_T")
 
 # Seconds a body may take before `body_min_rate` applies (slow starts, small bodies on slow links).
 BODY_GRACE_SECONDS = 5.0
 _BATCH_REFUSED = "JSON-RPC batches are only accepted for 2025-03-26 sessions"
-_JSON_HEADERS = [(b"content-type", b"application/json")]
-_WANTED = frozenset(
-    (
-        b"origin",
-        b"host",
-        b"accept",
-        b"content-type",
-        b"content-length",
-        b"mcp-session-id",
-        b"mcp-protocol-version",
-        b"last-event-id",
-    )
-)
-
-
-def _accepts(accept: str | None, media: str) -> bool:
-    """Whether an `Accept` header allows `media` (RFC 9110 §12.5.1: a range with `q=0` refuses it)."""
-    if accept is None:
-        return True
-    kind = media.split("/", 1)[0] + "/*"
-    for item in accept.split(","):
-        value, *params = (part.strip().lower() for part in item.split(";"))
-        if value not in (media, "*/*", kind):
-            continue
-        weight = next((param[2:] for param in params if param.startswith("q=")), "1")
-        try:
-            if float(weight) > 0:
-                return True
-        except ValueError:
-            continue  # an unreadable weight allows nothing (as 0.3.0)
-    return False
-
-
-@types.coroutine
-def _resume_from(running: Coroutine[Any, Any, _T], waiting_on: Any) -> Generator[Any, Any, _T]:
-    """Continue a coroutine whose first step already ran and yielded `waiting_on`, as `await` would have:
-    the task driving this waits on what the coroutine waits on, and sends and throws reach it."""
-    while True:
-        try:
-            sent = yield waiting_on
-        except BaseException as thrown:  # cancellation too: it belongs to the coroutine
-            try:
-                waiting_on = running.throw(thrown)
-            except StopIteration as finished:
-                return cast("_T", finished.value)
-        else:
-            try:
-                waiting_on = running.send(sent)
-            except StopIteration as finished:
-                return cast("_T", finished.value)
-
-
-async def _resume(running: Coroutine[Any, Any, _T], waiting_on: Any) -> _T:
-    return await _resume_from(running, waiting_on)
-
-
-def _settled_session(raw_mcp_headers: list[tuple[str, str]]) -> bool:
-    """Whether a dual-mode POST is a session's without reading its 2026-07-28 headers: it has a session
-    id and no MCP header but one `MCP-Protocol-Version` of a handshake revision (as `route_http` says)."""
-    has_session_id = False
-    version: str | None = None
-    for name, value in raw_mcp_headers:
-        if name == "mcp-session-id":
-            has_session_id = True
-        elif name == "mcp-protocol-version" and version is None:
-            version = value
-        else:
-            return False  # routing or parameter headers (or a repeated version) get the full checks
-    return has_session_id and (version is None or version.strip(" \t") in HANDSHAKE_VERSIONS)
-
-
-@functools.lru_cache(maxsize=64)  # clients send one of a few `Accept` values, over and over
-def _accepts_json_and_sse(accept: str | None) -> bool:
-    return _accepts(accept, "application/json") and _accepts(accept, "text/event-stream")
-
-
-def _error_headers(error: MCPError) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
 
 
 class StreamableHTTP:
@@ -173,19 +83,7 @@ class StreamableHTTP:
 
     # -- helpers --------------------------------------------------------------------------------------------
 
-    @staticmethod
-    async def _reply(
-        send: Send, status: int, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
-    ) -> None:
-        response_headers = list(_JSON_HEADERS) if body else []
-        # An explicit length: without it servers fall back to chunked encoding (one more write per reply).
-        # A 204 must carry none (RFC 9110 §8.6).
-        if status != 204:
-            response_headers.append((b"content-length", b"%d" % len(body)))
-        if headers:
-            response_headers.extend(headers)
-        await send({"type": "http.response.start", "status": status, "headers": response_headers})
-        await send({"type": "http.response.body", "body": body})
+    _reply = staticmethod(reply)
 
     async def _error(self, send: Send, status: int, code: int, message: str, data: Any = None) -> None:
         await self._reply(send, status, encode_error(None, MCPError(code, message, data)))
@@ -241,7 +139,7 @@ class StreamableHTTP:
         headers: dict[bytes, str] = {}
         mcp_headers: list[tuple[str, str]] = []
         for name, value in scope["headers"]:
-            if name in _WANTED:
+            if name in WANTED_HEADERS:
                 headers[name] = value.decode("latin-1")
             if name.startswith(b"mcp-"):
                 mcp_headers.append((name.decode("latin-1"), value.decode("latin-1")))
@@ -331,7 +229,7 @@ class StreamableHTTP:
         headers: dict[bytes, str],
         raw_mcp_headers: list[tuple[str, str]],
     ) -> None:
-        if not _accepts_json_and_sse(headers.get(b"accept")):
+        if not accepts_json_and_sse(headers.get(b"accept")):
             await self._error(
                 send,
                 406,
@@ -363,7 +261,7 @@ class StreamableHTTP:
         except MCPError as error:
             await self._reply(send, 400, encode_error(None, error))
             return
-        if self.mode == "draft" or (self.mode == "dual" and not _settled_session(raw_mcp_headers)):
+        if self.mode == "draft" or (self.mode == "dual" and not settled_session(raw_mcp_headers)):
             try:
                 mcp_headers = RequestHeaders.from_pairs(raw_mcp_headers)
             except MCPError as error:
@@ -377,7 +275,9 @@ class StreamableHTTP:
                 stateless_meta=stateless_meta,
             )
             if era == "stateless":
-                await self._stateless(receive, send, message, principal, mcp_headers)
+                await serve_stateless(
+                    self.dispatcher, self.settings, receive, send, message, principal, mcp_headers
+                )
                 return
         if (
             isinstance(message, Request)
@@ -403,83 +303,6 @@ class StreamableHTTP:
         else:
             self.dispatcher.handle_response(session, message)
             await self._reply(send, 202)
-
-    async def _stateless(
-        self,
-        receive: Receive,
-        send: Send,
-        message: Request | Notification | Response | InvalidMessage | list[Any],
-        principal: Any,
-        mcp_headers: RequestHeaders,
-    ) -> None:
-        """Serve one 2026-07-28 POST: a request, or a notification (accepted and dropped)."""
-        if isinstance(message, Notification):
-            try:
-                validate_notification(mcp_headers, supported_versions=self.settings.stateless_versions)
-            except MCPError as refused:
-                await self._reply(send, http_status_for(refused), encode_error(None, refused))
-                return
-            await self._reply(send, 202)
-            return
-        if not isinstance(message, Request):
-            # Batches and client responses do not exist at 2026-07-28.
-            request_id = message.id if isinstance(message, InvalidMessage) else None
-            invalid = (
-                message.error
-                if isinstance(message, InvalidMessage)
-                else MCPError(ErrorCode.INVALID_REQUEST, "the body must be one JSON-RPC request")
-            )
-            await self._reply(send, 400, encode_error(request_id, invalid))
-            return
-        stream = StatelessStream(send)
-        # The first step runs here, in a context of its own: most requests finish without waiting on
-        # anything, and then need no task (nor a watch on the client) at all. A request that waits
-        # continues as a task in that same context, watched for the client closing the response.
-        context = contextvars.copy_context()
-        running = self.dispatcher.handle_stateless(message, principal, mcp_headers, stream.emit)
-        try:
-            waiting_on = context.run(running.send, None)
-        except StopIteration as finished:
-            body, error = finished.value
-        else:
-            loop = asyncio.get_running_loop()
-            work = loop.create_task(_resume(running, waiting_on), context=context)
-            reply = await self._watch(receive, work, stream)
-            if reply is None:
-                return
-            body, error = reply
-        if stream.started:
-            await stream.finish(body)
-        elif error is not None:
-            await self._reply(send, http_status_for(error), body, _error_headers(error))
-        else:
-            await self._reply(send, 200, body)
-
-    @staticmethod
-    async def _watch(
-        receive: Receive, work: asyncio.Task[tuple[bytes, MCPError | None]], stream: StatelessStream
-    ) -> tuple[bytes, MCPError | None] | None:
-        """Wait for a stateless request that is still running: keep its stream alive, and cancel it when
-        the client goes away (None then: there is nobody to answer)."""
-        disconnected = asyncio.ensure_future(wait_for_disconnect(receive))
-        try:
-            while True:
-                done, _ = await asyncio.wait(
-                    (work, disconnected), timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
-                )
-                if work in done:
-                    break
-                if disconnected in done:
-                    # Closing the response is how a 2026-07-28 client cancels its request.
-                    work.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await work
-                    return None
-                if stream.started:
-                    await stream.keepalive()
-        finally:
-            disconnected.cancel()
-        return work.result()
 
     async def _initialize(self, send: Send, request: Request, principal: Any) -> None:
         session_id = self.sessions.new_id()
@@ -560,7 +383,7 @@ class StreamableHTTP:
         return emit
 
     async def _get(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, str]) -> None:
-        if not _accepts(headers.get(b"accept"), "text/event-stream"):
+        if not accepts(headers.get(b"accept"), "text/event-stream"):
             await self._error(send, 406, ErrorCode.INVALID_REQUEST, "`Accept` must allow `text/event-stream`")
             return
         session = await self._session(send, headers, scope.get("pymcp.principal"))

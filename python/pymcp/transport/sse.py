@@ -2,7 +2,7 @@
 `<stream>-<seq>` for `Last-Event-ID`), the response of one POST once it emits, the stateless revision's
 id-less streams, and the long-lived GET stream with keep-alives.
 
-The streams' buffering (numbered history, bounded queue) lives with the session (`server/session.py`),
+The streams' buffering (numbered history, bounded queue) lives with the session (`server/session_model.py`),
 where stdio uses it too; only how events go over HTTP is here.
 """
 

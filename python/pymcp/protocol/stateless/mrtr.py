@@ -31,7 +31,6 @@ from pymcp.protocol.stateless.input_required import (
     required_capability,
 )
 from pymcp.protocol.stateless.request_state import RequestStateCodec
-from pymcp.security.principal import Principal
 
 __all__ = ["InputRequired", "RoundTrip"]
 
@@ -47,26 +46,26 @@ class InputRequired(BaseException):
 class RoundTrip:
     """The question-and-answer state of one stateless `tools/call`, `prompts/get` or `resources/read`."""
 
-    __slots__ = ("_answers", "_asked", "_client", "_codec", "_method", "_params", "_principal")
+    __slots__ = ("_answers", "_asked", "_caller", "_client", "_codec", "_method", "_params")
 
     def __init__(
         self,
         *,
         codec: RequestStateCodec,
         client: StatelessRequest,
-        principal: Principal | None,
+        caller: str | None,
         method: str,
         params: Mapping[str, Any],
     ) -> None:
         self._codec = codec
         self._client = client
-        self._principal = principal
+        self._caller = caller
         self._method = method
         self._params = params
         self._asked = 0
         self._answers: dict[str, dict[str, Any]] = {}
         if "requestState" in params:
-            stored = codec.open(params["requestState"], principal=principal, method=method, params=params)
+            stored = codec.open(params["requestState"], caller=caller, method=method, params=params)
             if not isinstance(stored, dict):  # pragma: no cover - we sealed it, so it is ours
                 raise MCPError(ErrorCode.INVALID_PARAMS, "`requestState` does not hold answers")
             self._answers = stored
@@ -101,7 +100,5 @@ class RoundTrip:
 
     def input_required(self, pending: InputRequired) -> dict[str, Any]:
         """The `InputRequiredResult` for `pending`, its state sealing every answer so far."""
-        state = self._codec.seal(
-            self._answers, principal=self._principal, method=self._method, params=self._params
-        )
+        state = self._codec.seal(self._answers, caller=self._caller, method=self._method, params=self._params)
         return input_required(pending.requests, request_state=state, client=self._client)

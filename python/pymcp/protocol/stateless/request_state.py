@@ -8,8 +8,9 @@ when all of these hold, and raises -32602 with a message saying which one failed
 - the HMAC-SHA256 tag verifies under one of the app's keys (the first key signs, all keys verify,
   so a key can be rotated without breaking rounds in flight);
 - the token has not expired (`exp`, seconds since the epoch, default 10 minutes after sealing);
-- the caller is the one it was issued to (`principal_identity`, issuer plus subject; anonymous
-  callers share the identity "anonymous", so an anonymous token never opens for a signed-in user);
+- the caller is the one it was issued to (`caller`: the server passes `principal_identity`, issuer
+  plus subject, or None for anonymous callers, who share one identity, so an anonymous token never
+  opens for a signed-in user);
 - the retry is the same request: same method and same params apart from `_meta`, `inputResponses`
   and `requestState` (a digest of them is signed), so a state cannot be replayed on another tool,
   prompt, resource or argument set.
@@ -35,7 +36,6 @@ from typing import Any
 import orjson
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.security.principal import Principal, principal_identity
 
 __all__ = ["DEFAULT_TTL_SECONDS", "MAX_TOKEN_BYTES", "RequestStateCodec"]
 
@@ -86,8 +86,7 @@ def _request_digest(method: str, params: Mapping[str, Any]) -> str:
     return _b64encode(hashlib.sha256(blob).digest()[:16])
 
 
-def _caller(principal: Principal | None) -> str:
-    identity = principal_identity(principal)
+def _caller(identity: str | None) -> str:
     return _ANONYMOUS if identity is None else "user:" + identity
 
 
@@ -123,13 +122,14 @@ class RequestStateCodec:
         self,
         data: Any,
         *,
-        principal: Principal | None,
+        caller: str | None,
         method: str,
         params: Mapping[str, Any],
     ) -> str:
-        """A token carrying `data` (any JSON value) for a retry of `method` with `params` by `principal`."""
+        """A token carrying `data` (any JSON value) for a retry of `method` with `params` by `caller`
+        (a caller identity, None when anonymous)."""
         payload = {
-            "sub": _caller(principal),
+            "sub": _caller(caller),
             "req": _request_digest(method, params),
             "exp": int(self._clock() + self._ttl_seconds),
             "data": data,
@@ -149,7 +149,7 @@ class RequestStateCodec:
         self,
         token: object,
         *,
-        principal: Principal | None,
+        caller: str | None,
         method: str,
         params: Mapping[str, Any],
     ) -> Any:
@@ -175,7 +175,7 @@ class RequestStateCodec:
         payload = orjson.loads(_b64decode(body))
         if self._clock() >= payload["exp"]:
             raise _invalid("`requestState` has expired; send the request again without it")
-        if payload["sub"] != _caller(principal):
+        if payload["sub"] != _caller(caller):
             raise _invalid("`requestState` was issued to another caller")
         if payload["req"] != _request_digest(method, params):
             raise _invalid("`requestState` was issued for a different request")

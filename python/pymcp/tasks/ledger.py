@@ -1,0 +1,195 @@
+"""The task ledger: the MCP `Task` view of a stored record, cursors, the limits of a task id, a ttl and
+the tasks running here, running a task's code to its outcome, and reading that outcome back."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
+from pymcp.tasks.handle import CancelledError, TaskHandle
+
+__all__ = [
+    "MESSAGE_ACCEPTED",
+    "MESSAGE_CANCELLED",
+    "MESSAGE_INTERNAL",
+    "MESSAGE_SHUTDOWN",
+    "MESSAGE_WORKER_LOST",
+    "NAMESPACE",
+    "Records",
+    "Running",
+    "cancel_was_swallowed",
+    "check_capacity",
+    "decode_cursor",
+    "encode_cursor",
+    "error_payload",
+    "logger",
+    "not_found",
+    "plausible_task_id",
+    "resolve_ttl",
+    "run_to_outcome",
+    "seconds_to_expiry",
+    "stored_outcome",
+    "timestamp",
+    "wire",
+]
+
+logger = logging.getLogger("pymcp.tasks")
+
+NAMESPACE: Final = "task"
+CURSOR_PREFIX: Final = "t1:"
+MESSAGE_ACCEPTED: Final = "Task accepted"
+MESSAGE_CANCELLED: Final = "The task was cancelled by request."
+MESSAGE_IS_ERROR: Final = "Tool execution returned isError=true"
+MESSAGE_WORKER_LOST: Final = "the worker running this task stopped before it finished"
+MESSAGE_SHUTDOWN: Final = "the server shut down before the task finished"
+MESSAGE_INTERNAL: Final = "the task failed with an internal error"
+MAX_TASK_ID_LENGTH: Final = 128  # ours are 36-character UUIDs; longer ids cannot exist
+
+
+@dataclass
+class Running:
+    owner: str
+    handle: TaskHandle
+    job: asyncio.Task[None]
+    expiry: asyncio.TimerHandle
+
+
+Records = list[dict[str, Any]]
+
+
+def timestamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def seconds_to_expiry(record: Mapping[str, Any]) -> float:
+    created = datetime.fromisoformat(record["createdAt"])
+    ttl_seconds = float(record["ttl"]) / 1000
+    return created.timestamp() + ttl_seconds - datetime.now(UTC).timestamp()
+
+
+def wire(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The MCP `Task` object of a stored record."""
+    task = {
+        "taskId": record["taskId"],
+        "status": record["status"],
+        "createdAt": record["createdAt"],
+        "lastUpdatedAt": record["lastUpdatedAt"],
+        "ttl": record["ttl"],
+        "pollInterval": record["pollInterval"],
+    }
+    if record.get("statusMessage") is not None:
+        task["statusMessage"] = record["statusMessage"]
+    return task
+
+
+def not_found() -> MCPError:
+    # Unknown, expired and foreign tasks are indistinguishable on purpose.
+    return MCPError(ErrorCode.INVALID_PARAMS, "task not found")
+
+
+def plausible_task_id(task_id: object) -> bool:
+    return isinstance(task_id, str) and 0 < len(task_id) <= MAX_TASK_ID_LENGTH
+
+
+def error_payload(code: int, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{position}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: object) -> int | None:
+    if cursor is None:
+        return None
+    invalid = MCPError(ErrorCode.INVALID_PARAMS, "invalid cursor")
+    if not isinstance(cursor, str) or not 0 < len(cursor) <= 64:
+        raise invalid
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except ValueError as exc:
+        raise invalid from exc
+    digits = text.removeprefix(CURSOR_PREFIX)
+    if digits == text or not digits.isdigit() or not digits.isascii() or int(digits) < 1:
+        raise invalid
+    return int(digits)
+
+
+def cancel_was_swallowed() -> bool:
+    """True when this task was cancelled but the cancellation never reached it: a store's client library
+    returned normally or raised another error instead (redis-py on Python 3.11 can do both)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def shorten(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def resolve_ttl(ttl_ms: object, default_ms: int, max_ms: int) -> int:
+    """A task's `ttl` as asked (`default_ms` when absent), capped at `max_ms`; -32602 when not a duration."""
+    if ttl_ms is None:
+        return default_ms
+    if isinstance(ttl_ms, float) and ttl_ms.is_integer():
+        ttl_ms = int(ttl_ms)
+    if isinstance(ttl_ms, bool) or not isinstance(ttl_ms, int) or ttl_ms < 0:
+        raise MCPError(
+            ErrorCode.INVALID_PARAMS,
+            f"task `ttl` must be a non-negative integer of milliseconds, got `{shorten(ttl_ms)}`",
+        )
+    return min(ttl_ms, max_ms)
+
+
+async def run_to_outcome(
+    handle: TaskHandle, run: Callable[[TaskHandle], Awaitable[dict[str, Any]]]
+) -> tuple[str, str, dict[str, Any] | None]:
+    """Run a task's code: its status, status message and the payload to store (result or error)."""
+    try:
+        result: object = await run(handle)
+    except CancelledError:
+        return "cancelled", "the task was cancelled", None
+    except Exception as exc:
+        error = jsonrpc_error(exc, internal=MESSAGE_INTERNAL)
+        if error is not exc:
+            logger.exception("task %s failed", handle.task_id)
+        return "failed", error.message, {"error": error.to_error()}
+    if not isinstance(result, dict):
+        message = f"the task returned `{type(result).__name__}` instead of a result object"
+        return "failed", message, error_payload(ErrorCode.INTERNAL_ERROR, message)
+    if result.get("isError") is True:
+        return "failed", MESSAGE_IS_ERROR, {"result": result}
+    return "completed", "", {"result": result}
+
+
+def stored_outcome(record: Mapping[str, Any], payload: object) -> dict[str, Any] | MCPError:
+    """The result a terminal task kept, or the error it ended with (from its stored `payload`)."""
+    stored = payload.get("result") if isinstance(payload, dict) else None
+    if isinstance(stored, dict):
+        return dict(stored)
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if (
+        isinstance(error, dict)
+        and isinstance(error.get("code"), int)
+        and isinstance(error.get("message"), str)
+    ):
+        return MCPError(error["code"], error["message"], error.get("data"))
+    return MCPError(ErrorCode.INTERNAL_ERROR, record.get("statusMessage") or MESSAGE_INTERNAL)
+
+
+def check_capacity(running: Mapping[str, Running], owner: str, max_running: int, max_per_owner: int) -> None:
+    """Refuse a task beyond the running limits of this worker (each holds its arguments in memory)."""
+    if len(running) >= max_running:
+        raise MCPError(ErrorCode.RATE_LIMITED, f"the server runs its limit of {max_running} tasks")
+    mine = sum(1 for task in running.values() if task.owner == owner)
+    if mine >= max_per_owner:
+        raise MCPError(
+            ErrorCode.RATE_LIMITED,
+            f"too many running tasks for this caller (limit {max_per_owner})",
+        )
