@@ -1,5 +1,6 @@
-"""Revision 2026-07-28 POSTs on the endpoint both revisions use: served without a session, answered as JSON or, once
-the request emits, as SSE frames without event ids; the client closing the response cancels it."""
+"""Revision 2026-07-28 POSTs on the endpoint both revisions use: served without a session, answered as
+JSON or, once the request emits, as SSE frames without event ids; the client closing the response
+cancels it."""
 
 from __future__ import annotations
 
