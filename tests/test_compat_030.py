@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from oracle.compat030 import COMPAT_PYTHON, run_030
+from oracle.compat030 import require_030, run_030
 from oracle.policy_cases import principal_from_json, random_case
 from pymcp.security.authz import AuthorizationError, build_authz_request
 from pymcp.security.rules import RuleBasedAuthorizer
@@ -59,8 +59,7 @@ def _decide_with_ours(case: dict[str, Any]) -> str:
 
 
 def test_decisions_equal_pymcp_kit_030() -> None:
-    if not COMPAT_PYTHON.exists():
-        pytest.fail(f"no pymcp-kit 0.3.0 virtualenv at {COMPAT_PYTHON} (run `make compat-venv`)")
+    require_030()
     rng = random.Random(30)
     corpus = [random_case(rng) for _ in range(CASES)]
     theirs = run_030(_DECIDE_WITH_030, corpus, timeout=120)

@@ -13,7 +13,7 @@ import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 
-from oracle.compat030 import COMPAT_PYTHON
+from oracle.compat030 import COMPAT_PYTHON, require_030
 from support.mcp_schema import SchemaCheckedApp
 from support.server import serve
 
@@ -112,8 +112,7 @@ async def test_the_030_app_over_stdio() -> None:
 
 @pytest.mark.compat
 async def test_030_itself_gives_the_same_answers_over_http_and_stdio() -> None:
-    if not COMPAT_PYTHON.exists():
-        pytest.skip(f"pymcp-kit 0.3.0 is not installed at {COMPAT_PYTHON}")
+    require_030()
     with serve_030("kit030_server:app") as url:
         assert await _exercise(f"{url}/mcp", "legacy") == EXPECTED
     assert await _exercise(_stdio(COMPAT_PYTHON), "legacy") == EXPECTED

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from oracle.compat030 import COMPAT_PYTHON, run_030
+from oracle.compat030 import require_030, run_030
 
 NAMES: dict[str, list[str]] = json.loads((Path(__file__).parent / "kit_030_names.json").read_text())
 
@@ -46,8 +46,7 @@ def test_every_030_name_imports_from_the_same_module() -> None:
 
 @pytest.mark.compat
 def test_the_checked_in_list_is_030s() -> None:
-    if not COMPAT_PYTHON.exists():
-        pytest.skip(f"pymcp-kit 0.3.0 is not installed at {COMPAT_PYTHON} (make compat-venv)")
+    require_030()
     listed = {module: names for module, names in NAMES.items() if module != "pymcp.runtime.handlers.roots"}
     assert run_030(_LIST_030, list(listed), timeout=60) == listed
 

@@ -12,7 +12,7 @@ import httpx
 import orjson
 import pytest
 
-from oracle.compat030 import COMPAT_PYTHON
+from oracle.compat030 import require_030
 from server.mcp_client import ACCEPT, initialize_message
 from support.server import serve
 
@@ -202,7 +202,6 @@ def test_our_answers_are_030s_except_the_listed_texts(kit030_app: Any) -> None:
 
 @pytest.mark.compat
 def test_the_table_is_what_030_answers() -> None:
-    if not COMPAT_PYTHON.exists():
-        pytest.skip(f"pymcp-kit 0.3.0 is not installed at {COMPAT_PYTHON}")
+    require_030()
     with serve_030("kit030_server:app") as url:
         assert _exchanges(url) == {**EXPECTED, **THEIRS}

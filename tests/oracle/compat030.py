@@ -8,14 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
-__all__ = ["COMPAT_PYTHON", "run_030"]
+__all__ = ["COMPAT_PYTHON", "require_030", "run_030"]
 
 COMPAT_PYTHON = Path(
     os.environ.get(
         "PYMCP_COMPAT_PYTHON", str(Path(__file__).parents[2] / ".venvs/pymcp-kit-0.3.0/bin/python")
     )
 )
+
+
+def require_030() -> None:
+    """Fail (never skip) when the 0.3.0 virtualenv is missing: `make check` always installs it."""
+    if not COMPAT_PYTHON.exists():
+        pytest.fail(f"no pymcp-kit 0.3.0 virtualenv at {COMPAT_PYTHON} (run `make compat-venv`)")
 
 
 def run_030(script: str, payload: Any, *, timeout: float) -> Any:
