@@ -40,54 +40,9 @@ from pymcp.protocol.kit import (
     validate_tool_arguments,
 )
 
-_MODELS = frozenset(
-    [
-        "Annotations",
-        "AudioContent",
-        "CallToolRequestParams",
-        "CallToolResult",
-        "CancelledNotification",
-        "CancelledNotificationParams",
-        "ElicitationCompleteNotificationParams",
-        "ElicitationCreateParams",
-        "ElicitationResult",
-        "EmbeddedResource",
-        "GetPromptRequestParams",
-        "GetPromptResult",
-        "ImageContent",
-        "InitializeParams",
-        "InitializeResult",
-        "JSONRPCError",
-        "JSONRPCNotification",
-        "JSONRPCRequest",
-        "JSONRPCResponse",
-        "ListPromptsResult",
-        "ListResourcesResult",
-        "ListRootsResult",
-        "ListToolsResult",
-        "ProgressNotification",
-        "ProgressNotificationParams",
-        "Prompt",
-        "PromptArgument",
-        "PromptMessage",
-        "ReadResourceRequestParams",
-        "ReadResourceResult",
-        "Resource",
-        "ResourceLink",
-        "ResourceTemplate",
-        "Root",
-        "ServerInfo",
-        "Task",
-        "TasksListResult",
-        "TextContent",
-        "TextResourceContents",
-        "Tool",
-        "ToolIcon",
-    ]
-)
-
 
 def __getattr__(name: str) -> Any:
+    # every exported name not imported above is one of 0.3.0's pydantic wire models, loaded on first use
     if name in _MODELS:
         from pymcp.protocol.models import MODELS
 
@@ -170,3 +125,5 @@ __all__ = [
     "validate_rpc_id",
     "validate_tool_arguments",
 ]
+
+_MODELS = frozenset(name for name in __all__ if name not in globals())
