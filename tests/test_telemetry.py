@@ -27,6 +27,7 @@ from pymcp.registry.manager import get_registry_manager
 from pymcp.security import Principal, RuleBasedAuthorizer, TokenMapAuthenticator
 from pymcp.server.dispatch import Dispatcher
 from pymcp.telemetry import OPERATION_BUCKETS, instrument_app
+from server.mcp_client import initialize_message
 from support.server import serve
 
 TOKEN = "otel-token"
@@ -131,16 +132,7 @@ class Raw:
             "Content-Type": "application/json",
             "Authorization": f"Bearer {TOKEN}",
         }
-        init = {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        }
+        init = initialize_message()
         response = httpx.post(self.url, content=orjson.dumps(init), headers=self.headers)
         self.session_id = response.headers["mcp-session-id"]
         self.headers |= {"Mcp-Session-Id": self.session_id, "MCP-Protocol-Version": "2025-11-25"}
@@ -312,16 +304,7 @@ async def test_official_client_and_task_statuses() -> None:
 def test_stdio_spans_say_pipe() -> None:
     app, recorded = _app()
     lines = [
-        {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
+        initialize_message(),
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "deploy"}},
     ]

@@ -25,6 +25,7 @@ import pytest
 
 from pymcp._core import PolicyError
 from pymcp.security import Principal, RuleBasedAuthorizer
+from server.mcp_client import initialize_message
 from support.server import free_port
 
 TOKEN = "reload-token"
@@ -130,16 +131,7 @@ class Server:
 
 def _session(client: httpx.Client, url: str) -> dict[str, str]:
     headers = {"Accept": ACCEPT, "Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
-    init = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
+    init = initialize_message()
     response = client.post(url, content=orjson.dumps(init), headers=headers)
     assert response.status_code == 200, response.text
     headers |= {"Mcp-Session-Id": response.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-11-25"}
