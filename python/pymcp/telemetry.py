@@ -277,14 +277,14 @@ class Telemetry:
 
         return traced
 
-    def wrap_forget(self, forget: Callable[[Session], None]) -> Callable[[Session], None]:
-        def recorded(session: Session) -> None:
-            # Called once per session this worker held (DELETE, expiry, end of stdio, shutdown).
-            attributes = {"mcp.protocol.version": session.protocol_version}
-            self.session_duration.record(time.monotonic() - session.created_at, attributes)
-            forget(session)
+    # A `SessionListener` of the dispatcher: told once per session this worker held.
+    def session_loaded(self, session: Session) -> None:
+        pass
 
-        return recorded
+    def session_removed(self, session: Session) -> None:
+        """The session ended here (DELETE, expiry, end of stdio, shutdown)."""
+        attributes = {"mcp.protocol.version": session.protocol_version}
+        self.session_duration.record(time.monotonic() - session.created_at, attributes)
 
     # -- authorization and tasks --------------------------------------------------------------------------
 
@@ -367,8 +367,7 @@ def instrument_app(
     dispatcher.handle_stateless = telemetry.wrap_stateless(dispatcher.handle_stateless)
     dispatcher.initialize = telemetry.wrap_initialize(dispatcher.initialize)
     dispatcher.handle_notification = telemetry.wrap_notification(dispatcher.handle_notification)
-    dispatcher.forget = telemetry.wrap_forget(dispatcher.forget)
-    state.session_manager.on_remove = dispatcher.forget
+    dispatcher.add_listener(telemetry)
     gate = state.security_gate
     if gate is not None and gate.authorizer is not None:
         gate.authorize = telemetry.wrap_authorize(gate.authorize, gate.authorizer)

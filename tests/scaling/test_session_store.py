@@ -29,6 +29,20 @@ def new_session(session_id: str = "s1", owner: str | None = ALICE) -> Session:
     )
 
 
+class Heard:
+    """A `SessionListener` that keeps what it hears."""
+
+    def __init__(self) -> None:
+        self.loaded: list[Session] = []
+        self.removed: list[Session] = []
+
+    def session_loaded(self, session: Session) -> None:
+        self.loaded.append(session)
+
+    def session_removed(self, session: Session) -> None:
+        self.removed.append(session)
+
+
 async def eventually(check: Callable[[], bool]) -> bool:
     """Wait (bounded) for another manager's event to arrive; the result is what the test asserts."""
     for _ in range(200):
@@ -53,12 +67,12 @@ async def test_a_session_added_by_one_worker_is_loaded_by_another(
     managers: tuple[SessionManager, SessionManager],
 ) -> None:
     first, second = managers
-    loaded: list[Session] = []
-    second.on_load = loaded.append
+    heard = Heard()
+    second.add_listener(heard)
     await first.add(new_session())
     copy = await second.get("s1", ALICE)
     assert copy is not None
-    assert loaded == [copy]
+    assert heard.loaded == [copy]
     assert (copy.owner, copy.protocol_version, copy.state) == (
         ALICE,
         "2025-11-25",
@@ -125,8 +139,9 @@ async def test_delete_ends_the_session_on_every_worker(
     managers: tuple[SessionManager, SessionManager],
 ) -> None:
     first, second = managers
-    removed: list[Session] = []
-    first.on_remove = removed.append
+    heard, also_heard = Heard(), Heard()  # listeners subscribe side by side (dispatcher, telemetry)
+    first.add_listener(heard)
+    first.add_listener(also_heard)
     session = new_session()
     session.state = SessionState.READY
     await first.add(session)
@@ -134,7 +149,7 @@ async def test_delete_ends_the_session_on_every_worker(
     await second.delete("s1")
     assert await second.get("s1", ALICE) is None
     assert await eventually(lambda: "s1" not in first.sessions)
-    assert removed == [session]
+    assert heard.removed == also_heard.removed == [session]
     assert session.closed
     assert await first.get("s1", ALICE) is None
 

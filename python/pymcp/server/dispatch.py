@@ -52,12 +52,14 @@ from pymcp.server.limits import check_depth, check_targets, params_object
 from pymcp.server.notify import ListenStreams, watch_registries
 from pymcp.server.roots import roots_changed
 from pymcp.server.session import Session, SessionState
+from pymcp.server.session_events import SessionEvents
 
 if TYPE_CHECKING:
     from pymcp.protocol.stateless.headers import RequestHeaders
     from pymcp.registry.manager import RegistryManager
     from pymcp.security.principal import Principal
     from pymcp.server.handlers.tasks import TaskMethods
+    from pymcp.server.session_events import SessionListener
     from pymcp.settings import ServerSettings
     from pymcp.tasks.engine import TaskEngine
 
@@ -103,6 +105,7 @@ class Dispatcher:
         self.gate = gate
         self.sessions: set[Session] = set()
         self._by_id: dict[str, Session] = {}
+        self._session_events = SessionEvents()
         handlers = build_handlers(
             app=app,
             settings=settings,
@@ -161,6 +164,7 @@ class Dispatcher:
         self.sessions.add(session)
         if session.id is not None:
             self._by_id[session.id] = session
+        self._session_events.loaded(session)
 
     def forget(self, session: Session) -> None:
         """The session ended (DELETE, shutdown, end of stdio)."""
@@ -168,6 +172,18 @@ class Dispatcher:
         if session.id is not None:
             self._by_id.pop(session.id, None)
         session.close()
+        self._session_events.removed(session)
+
+    def add_listener(self, listener: SessionListener) -> None:
+        """Tell `listener` about every session this dispatcher adopts or forgets, on any transport."""
+        self._session_events.add_listener(listener)
+
+    # A `SessionListener` of the `SessionManager`: the sessions it loads and drops are served here.
+    def session_loaded(self, session: Session) -> None:
+        self.adopt(session)
+
+    def session_removed(self, session: Session) -> None:
+        self.forget(session)
 
     def session_by_id(self, session_id: str) -> Session | None:
         return self._by_id.get(session_id)
