@@ -88,7 +88,7 @@ class SessionManager:
         self.handshake_seconds = handshake_seconds
         self.history_limit = history_limit
         self.queue_size = queue_size
-        self._clock = clock  # monotonic seconds; injectable, like `MemoryStore`'s
+        self.clock = clock  # monotonic seconds; injectable like `MemoryStore`'s (tests move a fake one)
         self._events = SessionEvents()
         self._next_sweep = 0.0
         self._saved: dict[str, dict[str, Any]] = {}  # session id → its changeable fields as last stored
@@ -129,7 +129,7 @@ class SessionManager:
         """A session that just answered `initialize`: hold it here and write it to the store."""
         if session.id is None:
             raise ValueError("an HTTP session needs an id")
-        self.sweep(self._clock())
+        self.sweep(self.clock())
         owned = self._owned.get(session.owner, {})
         # Anonymous callers share one identity: only the server-wide cap bounds them.
         cap = self.max_sessions if session.owner is None else self.max_per_principal
@@ -145,7 +145,7 @@ class SessionManager:
     async def get(self, session_id: str, owner: str | None) -> Session | None:
         """The session `session_id` of `owner`, from here or from the store; `None` when it is unknown,
         expired, deleted or someone else's (indistinguishable on purpose)."""
-        now = self._clock()
+        now = self.clock()
         session = self.sessions.get(session_id)
         if session is not None and session.owner != owner:
             return None
@@ -199,7 +199,7 @@ class SessionManager:
         else:
             self._saved[session.id] = change.record
             if status_changed:
-                await self._refresh(session, self._clock())  # the handshake TTL becomes the idle TTL
+                await self._refresh(session, self.clock())  # the handshake TTL becomes the idle TTL
 
     async def delete(self, session_id: str) -> None:
         """End a session everywhere (HTTP DELETE): the record becomes a tombstone until it expires."""
@@ -247,7 +247,7 @@ class SessionManager:
         raise SessionLimitError(f"too many open sessions for this caller (limit {self.max_per_principal})")
 
     def _hold(self, session_id: str, session: Session) -> None:
-        session.last_seen = self._held_since[session_id] = self._clock()
+        session.last_seen = self._held_since[session_id] = self.clock()
         self.sessions[session_id] = session
         self._owned.setdefault(session.owner, {})[session_id] = None
 
@@ -292,7 +292,7 @@ class SessionManager:
             _NAMESPACE, _space(session.owner, session.id), session.id, record, ttl_ms=ttl_ms
         )
         self._saved[session.id] = record
-        self._refreshed[session.id] = self._clock()
+        self._refreshed[session.id] = self.clock()
 
     async def _refresh(self, session: Session, now: float) -> bool:
         """Push back the store expiry and take in other workers' changes; False when it was deleted."""
