@@ -351,7 +351,8 @@ def instrument_app(
     """Record spans and metrics for `app` (made by `create_app`); the global providers unless given.
 
     Call it once, before serving. Apps that are not instrumented pay nothing: this wraps the app's
-    dispatcher, gate and task engine, and nothing else in pymcp knows telemetry exists.
+    dispatcher, gate and task engine and listens to the dispatcher's sessions; nothing else in pymcp
+    knows telemetry exists.
     """
     state: Any = getattr(app, "state", None)
     dispatcher = getattr(state, "dispatcher", None)
