@@ -170,3 +170,14 @@ def test_no_new_oversized_module() -> None:
     assert not new, f"modules over {MAX_LINES} lines: " + ", ".join(f"{n} ({sizes[n]})" for n in new)
     fixed = sorted(KNOWN_OVERSIZED - oversized)
     assert not fixed, f"now {MAX_LINES} lines or fewer: remove from KNOWN_OVERSIZED: {', '.join(fixed)}"
+
+
+def test_handlers_never_import_the_dispatcher() -> None:
+    """Each handler room is given the collaborators it needs (DESIGN: never the dispatcher)."""
+    graph = _graph()
+    handlers = [
+        name for name in graph if name == "pymcp.server.handlers" or name.startswith("pymcp.server.handlers.")
+    ]
+    assert len(handlers) > 5
+    reaching = sorted(name for name in handlers if "pymcp.server.dispatch" in graph[name])
+    assert not reaching, "handlers that import the dispatcher: " + ", ".join(reaching)

@@ -26,6 +26,7 @@ from pymcp.app import create_app, run_stdio_server
 from pymcp.registry.manager import get_registry_manager
 from pymcp.security import Principal, RuleBasedAuthorizer, TokenMapAuthenticator
 from pymcp.server.dispatch import Dispatcher
+from pymcp.server.session import Session
 from pymcp.telemetry import OPERATION_BUCKETS, instrument_app
 from server.mcp_client import initialize_message
 from support.server import serve
@@ -265,6 +266,28 @@ def test_session_duration_is_recorded_when_the_session_ends(instrumented: tuple[
     [point] = recorded.points("mcp.server.session.duration")
     assert point.count == 1
     assert point.attributes == {"mcp.protocol.version": "2025-11-25"}
+
+
+async def test_instrumenting_leaves_the_dispatcher_listening_to_the_sessions() -> None:
+    """Telemetry subscribes beside the dispatcher: a session the manager drops is still forgotten."""
+    app, recorded = _app()
+    dispatcher, manager = app.state.dispatcher, app.state.session_manager
+    session = Session(
+        "s1",
+        owner=None,
+        protocol_version="2025-11-25",
+        client_info={},
+        client_capabilities={},
+        history_limit=1,
+        queue_size=1,
+    )
+    dispatcher.adopt(session)
+    await manager.add(session)
+    await manager.delete("s1")
+    assert dispatcher.sessions == set()
+    assert dispatcher.session_by_id("s1") is None
+    [point] = recorded.points("mcp.server.session.duration")
+    assert point.count == 1
 
 
 async def test_official_client_and_task_statuses() -> None:

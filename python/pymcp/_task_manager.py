@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pymcp.errors import MCPError
-from pymcp.server.tasks import task_owner
+from pymcp.server.handlers.ownership import task_owner
 
 __all__ = ["TaskManager", "TaskRecord", "get_task_manager"]
 

@@ -312,9 +312,8 @@ def create_app(
         handshake_seconds=settings.session_handshake_timeout,
         history_limit=settings.sse_history_limit,
         queue_size=settings.session_queue_size,
-        on_remove=dispatcher.forget,
-        on_load=dispatcher.adopt,
     )
+    sessions.add_listener(dispatcher)
     app.router.routes.insert(0, Route("/mcp", StreamableHTTP(dispatcher, sessions, settings)))
     app.state.server_settings = settings
     app.state.middleware_config = config

@@ -277,14 +277,14 @@ class Telemetry:
 
         return traced
 
-    def wrap_forget(self, forget: Callable[[Session], None]) -> Callable[[Session], None]:
-        def recorded(session: Session) -> None:
-            # Called once per session this worker held (DELETE, expiry, end of stdio, shutdown).
-            attributes = {"mcp.protocol.version": session.protocol_version}
-            self.session_duration.record(time.monotonic() - session.created_at, attributes)
-            forget(session)
+    # A `SessionListener` of the dispatcher: told once per session this worker held.
+    def session_loaded(self, session: Session) -> None:
+        pass
 
-        return recorded
+    def session_removed(self, session: Session) -> None:
+        """The session ended here (DELETE, expiry, end of stdio, shutdown)."""
+        attributes = {"mcp.protocol.version": session.protocol_version}
+        self.session_duration.record(time.monotonic() - session.created_at, attributes)
 
     # -- authorization and tasks --------------------------------------------------------------------------
 
@@ -351,7 +351,8 @@ def instrument_app(
     """Record spans and metrics for `app` (made by `create_app`); the global providers unless given.
 
     Call it once, before serving. Apps that are not instrumented pay nothing: this wraps the app's
-    dispatcher, gate and task engine, and nothing else in pymcp knows telemetry exists.
+    dispatcher, gate and task engine and listens to the dispatcher's sessions; nothing else in pymcp
+    knows telemetry exists.
     """
     state: Any = getattr(app, "state", None)
     dispatcher = getattr(state, "dispatcher", None)
@@ -367,8 +368,7 @@ def instrument_app(
     dispatcher.handle_stateless = telemetry.wrap_stateless(dispatcher.handle_stateless)
     dispatcher.initialize = telemetry.wrap_initialize(dispatcher.initialize)
     dispatcher.handle_notification = telemetry.wrap_notification(dispatcher.handle_notification)
-    dispatcher.forget = telemetry.wrap_forget(dispatcher.forget)
-    state.session_manager.on_remove = dispatcher.forget
+    dispatcher.add_listener(telemetry)
     gate = state.security_gate
     if gate is not None and gate.authorizer is not None:
         gate.authorize = telemetry.wrap_authorize(gate.authorize, gate.authorizer)

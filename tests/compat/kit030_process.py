@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
-
 from oracle.compat030 import COMPAT_PYTHON
 from support.server import free_port
+from support.waiting import serving, wait_until
 
 from .conftest import APPS
 
@@ -28,15 +26,8 @@ def serve_030(target: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url + "/", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("pymcp-kit 0.3.0 did not start") from None
-                time.sleep(0.1)
+        if not wait_until(lambda: serving(url + "/", process), within=20):
+            raise RuntimeError("pymcp-kit 0.3.0 did not start")
         yield url
     finally:
         process.terminate()

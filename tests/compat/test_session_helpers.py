@@ -3,7 +3,6 @@ notifications outside a request, refusals, and `StdioTransport`."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 from typing import Any
@@ -21,6 +20,7 @@ from pymcp.session.sampling import request_sampling
 from pymcp.transport import StdioTransport
 from server.mcp_client import initialize_message
 from support.server import serve
+from support.waiting import eventually
 
 
 def _app() -> Any:
@@ -88,10 +88,7 @@ async def test_roots_callback_refusal_and_related_task() -> None:
             answer = (await client.call_tool("ask_for_task", {})).content[0].text  # type: ignore[union-attr]
             assert answer == "True decline"
             await client.send_roots_list_changed()
-            for _ in range(100):
-                if changed:
-                    break
-                await asyncio.sleep(0.01)
+            await eventually(lambda: bool(changed))
     # 0.3.0 put the related task beside `params`; the spec's place is `params._meta`.
     assert asked[0].meta == {"io.modelcontextprotocol/related-task": {"taskId": "task-1"}}
     forget()

@@ -22,6 +22,7 @@ from pymcp.protocol.stateless.envelope import LOG_LEVEL_KEY
 from pymcp.protocol.stateless.tasks import TASKS_REQUIRED
 from pymcp.security import TokenMapAuthenticator
 from support.server import serve
+from support.waiting import eventually
 
 from .conftest import VERSION, meta, schema_errors
 
@@ -264,10 +265,7 @@ async def test_listen_streams_carry_only_what_they_asked(url: str) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         body = request("tools/call", {"name": "test_trigger_tool_change"})
         await client.post(url, content=orjson.dumps(body), headers=headers_for(body))
-    for _ in range(100):
-        if len(tools_frames) > 1:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: len(tools_frames) > 1)
     for stream in streams:
         stream.cancel()
     await asyncio.gather(*streams, return_exceptions=True)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 from pymcp import create_app
 from pymcp.server.session import Session, SessionManager, SessionState
-from pymcp.state import MemoryStore, open_store
+from pymcp.state import MemoryStore, Store, open_store
 from support.redis import StoreFactory
+from support.waiting import FakeClock, eventually
 
 ALICE = "https://issuer\x1falice"
 
@@ -29,13 +30,22 @@ def new_session(session_id: str = "s1", owner: str | None = ALICE) -> Session:
     )
 
 
-async def eventually(check: Callable[[], bool]) -> bool:
-    """Wait (bounded) for another manager's event to arrive; the result is what the test asserts."""
-    for _ in range(200):
-        if check():
-            return True
-        await asyncio.sleep(0.01)
-    return check()
+async def _expired(store: Store, session_id: str) -> bool:
+    return await store.get("session", f"p:{ALICE}\x1e{session_id}", session_id) is None
+
+
+class Heard:
+    """A `SessionListener` that keeps what it hears."""
+
+    def __init__(self) -> None:
+        self.loaded: list[Session] = []
+        self.removed: list[Session] = []
+
+    def session_loaded(self, session: Session) -> None:
+        self.loaded.append(session)
+
+    def session_removed(self, session: Session) -> None:
+        self.removed.append(session)
 
 
 @pytest.fixture
@@ -53,12 +63,12 @@ async def test_a_session_added_by_one_worker_is_loaded_by_another(
     managers: tuple[SessionManager, SessionManager],
 ) -> None:
     first, second = managers
-    loaded: list[Session] = []
-    second.on_load = loaded.append
+    heard = Heard()
+    second.add_listener(heard)
     await first.add(new_session())
     copy = await second.get("s1", ALICE)
     assert copy is not None
-    assert loaded == [copy]
+    assert heard.loaded == [copy]
     assert (copy.owner, copy.protocol_version, copy.state) == (
         ALICE,
         "2025-11-25",
@@ -107,15 +117,19 @@ async def test_a_copy_with_unsaved_changes_keeps_them(
     managers: tuple[SessionManager, SessionManager],
 ) -> None:
     first, second = managers
-    session = new_session()
-    session.state = SessionState.READY
+    session, witness = new_session(), new_session("s2")
+    session.state = witness.state = SessionState.READY
     await first.add(session)
-    copy = await second.get("s1", ALICE)
+    await first.add(witness)
+    copy, witness_copy = await second.get("s1", ALICE), await second.get("s2", ALICE)
     assert copy is not None
+    assert witness_copy is not None
     copy.log_level = "error"  # set by a request still running on the second worker
     session.subscriptions.add("file:///b")
     await first.save(session)
-    await asyncio.sleep(0.05)
+    witness.log_level = "debug"
+    await first.save(witness)  # announced after the change above: once it is here, that one came too
+    assert await eventually(lambda: witness_copy.log_level == "debug")
     assert copy.log_level == "error"
     await second.save(copy)
     assert await eventually(lambda: session.log_level == "error")
@@ -125,8 +139,9 @@ async def test_delete_ends_the_session_on_every_worker(
     managers: tuple[SessionManager, SessionManager],
 ) -> None:
     first, second = managers
-    removed: list[Session] = []
-    first.on_remove = removed.append
+    heard, also_heard = Heard(), Heard()  # listeners subscribe side by side (dispatcher, telemetry)
+    first.add_listener(heard)
+    first.add_listener(also_heard)
     session = new_session()
     session.state = SessionState.READY
     await first.add(session)
@@ -134,7 +149,7 @@ async def test_delete_ends_the_session_on_every_worker(
     await second.delete("s1")
     assert await second.get("s1", ALICE) is None
     assert await eventually(lambda: "s1" not in first.sessions)
-    assert removed == [session]
+    assert heard.removed == also_heard.removed == [session]
     assert session.closed
     assert await first.get("s1", ALICE) is None
 
@@ -154,14 +169,23 @@ async def test_a_record_lost_from_the_store_is_written_again_by_the_worker_using
 
 
 async def test_an_idle_session_expires_from_the_store(store_factory: StoreFactory) -> None:
-    first = SessionManager(store=store_factory(), idle_seconds=0.2, handshake_seconds=0.1)
-    second = SessionManager(store=store_factory(), idle_seconds=0.2, handshake_seconds=0.1)
+    clock = FakeClock()
+    stores = store_factory
+    if isinstance(store_factory(), MemoryStore):
+        shared = MemoryStore(clock=clock)  # the records keep the sessions' time
+        stores = lambda: shared  # noqa: E731
+    first = SessionManager(store=stores(), idle_seconds=0.2, handshake_seconds=0.1, clock=clock)
+    second = SessionManager(store=stores(), idle_seconds=0.2, handshake_seconds=0.1, clock=clock)
     ready, waiting = new_session("ready"), new_session("waiting")
     await first.add(ready)
     await first.add(waiting)
     ready.state = SessionState.READY
     await first.save(ready)
-    await asyncio.sleep(0.4)  # well past 1.25 x idle_seconds
+    clock.advance(0.4)  # well past 1.25 x idle_seconds
+    # Redis expires its records on its own clock: wait for that (memory ones are gone at once).
+    store = stores()
+    assert await eventually(lambda: _expired(store, "ready"))
+    assert await eventually(lambda: _expired(store, "waiting"))
     assert await second.get("ready", ALICE) is None
     assert await second.get("waiting", ALICE) is None
     assert await first.get("ready", ALICE) is None

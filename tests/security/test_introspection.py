@@ -10,6 +10,7 @@ import pytest
 
 from pymcp.security import AuthenticationError, TokenIntrospectionAuthenticator
 from support.authservers import CLIENT_ID, CLIENT_SECRET, IdentityProvider
+from support.waiting import eventually
 
 from .conftest import bearer
 
@@ -142,7 +143,7 @@ async def test_a_cancelled_waiter_does_not_cancel_the_others(idp: IdentityProvid
     authn = make(idp)
     first = asyncio.ensure_future(authn.authenticate(bearer("tok")))
     second = asyncio.ensure_future(authn.authenticate(bearer("tok")))
-    await asyncio.sleep(0.05)
+    assert await eventually(lambda: idp.introspections == 1)  # both wait on that one request
     first.cancel()
     principal = await second
     assert principal is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -10,9 +9,11 @@ import pytest
 
 from pymcp import CapabilitySettings, MiddlewareConfig, ServerSettings, create_app
 from pymcp.security.principal import Principal
+from pymcp.state import MemoryStore
 from server.conftest import build_app
 from server.mcp_client import McpClient, initialize_message
 from support.server import serve
+from support.waiting import FakeClock
 
 
 def test_unknown_keyword_is_a_type_error_naming_it() -> None:
@@ -95,12 +96,17 @@ def test_sessions_belong_to_their_principal() -> None:
 
 
 def test_sessions_expire_when_idle_or_never_initialized() -> None:
-    settings = ServerSettings(session_idle_timeout=0.2, session_handshake_timeout=0.1)
+    settings = ServerSettings(session_idle_timeout=60, session_handshake_timeout=10)
+    clock = FakeClock()  # the sessions and their store records keep the same time
+    app = create_app(server_settings=settings, store=MemoryStore(clock=clock))
+    app.state.session_manager.clock = clock
     ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
-    with serve(create_app(server_settings=settings)) as url, McpClient(url) as idle, McpClient(url) as slow:
+    with serve(app) as url, McpClient(url) as idle, McpClient(url) as slow:
         idle.initialize()
         assert idle.post(ping).status_code == 200
         slow.start()
-        time.sleep(0.3)
+        clock.advance(9)
+        assert idle.post(ping).status_code == 200
+        clock.advance(61 + 15)  # past the idle limit and the store's quarter of slack
         assert idle.post(ping).status_code == 404
         assert slow.notify("notifications/initialized").status_code == 404

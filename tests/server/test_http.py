@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import httpx
@@ -14,6 +13,7 @@ from pymcp import get_registry_manager
 from server.conftest import build_app
 from server.mcp_client import McpClient, read_sse
 from support.server import serve
+from support.waiting import wait_until
 
 
 def test_initialize_negotiates_and_advertises(base_url: str) -> None:
@@ -81,8 +81,9 @@ def test_progress_and_logs_arrive_before_the_result_on_the_post_stream(client: M
     assert [m["params"]["progress"] for m in before if m["method"] == "notifications/progress"] == [1, 2]
 
 
-def test_cancellation_only_reaches_the_same_session(base_url: str) -> None:
-    with McpClient(base_url) as owner, McpClient(base_url) as stranger:
+def test_cancellation_only_reaches_the_same_session() -> None:
+    app = build_app()
+    with serve(app) as url, McpClient(url) as owner, McpClient(url) as stranger:
         owner.initialize()
         stranger.initialize()
         request_id = owner.next_id
@@ -96,10 +97,12 @@ def test_cancellation_only_reaches_the_same_session(base_url: str) -> None:
 
         worker = threading.Thread(target=run)
         worker.start()
-        time.sleep(0.3)
+        in_flight = app.state.session_manager.sessions[owner.session_id].in_flight
+        assert wait_until(lambda: request_id in in_flight)
         cancel = {"requestId": request_id, "reason": "stop"}
+        # The notification is handled before its 202: had it reached the request, it would be cancelled.
         assert stranger.notify("notifications/cancelled", cancel).status_code == 202
-        time.sleep(0.2)
+        assert not in_flight[request_id].is_cancelled()
         assert worker.is_alive()  # the stranger's cancel did nothing
         assert owner.notify("notifications/cancelled", cancel).status_code == 202
         worker.join(5)

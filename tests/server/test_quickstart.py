@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -12,6 +11,7 @@ import orjson
 
 from server.mcp_client import initialize_message
 from support.server import free_port
+from support.waiting import serving, wait_until
 
 QUICKSTART = '''
 from pymcp import create_app, tool_registry
@@ -41,15 +41,9 @@ def test_quickstart_over_http(tmp_path: Path) -> None:
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                assert httpx.get(url + "/").json()["status"] == "ok"
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, "the quick start server exited"
-                assert time.monotonic() < deadline, "the quick start server did not start"
-                time.sleep(0.1)
+        started = wait_until(lambda: serving(url + "/", server), within=15)
+        assert started, "the quick start server did not start"
+        assert httpx.get(url + "/").json()["status"] == "ok"
         init = httpx.post(url + "/mcp", content=orjson.dumps(initialize_message()), headers=HEADERS)
         session = {**HEADERS, "mcp-session-id": init.headers["mcp-session-id"]}
         notify = {"jsonrpc": "2.0", "method": "notifications/initialized"}

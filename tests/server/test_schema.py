@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Optional, TypedDict
 
 import pytest
 
-from pymcp.registry import ToolRegistry
+from pymcp.registry import PromptRegistry, ResourceRegistry, ToolRegistry
 from pymcp.registry.signature import InvalidArgument, compile_signature
 from pymcp.server import CancellationToken, RequestContext
 
@@ -167,3 +167,18 @@ def test_register_forms_and_options() -> None:
     assert registry.get("called").in_thread  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="runner `process` is not supported"):
         registry.register(called, execution={"runner": "process"})
+
+
+def test_every_definition_answers_to_mcp_payload_like_030() -> None:
+    """0.3.0 code reads a definition's MCP object with `to_mcp_payload()`: the same as `to_wire()`."""
+    tools, prompts, resources = ToolRegistry(), PromptRegistry(), ResourceRegistry()
+    tools.register(lambda: "x", name="t", description="a tool")
+    prompts.register(lambda: "x", name="p", description="a prompt")
+    resources.register(lambda: "x", uri="test://r", name="r")
+    resources.register_template(lambda item: item, uri_template="test://items/{item}", name="i")
+    definitions = [tools.get("t"), prompts.get("p"), resources.get("test://r")]
+    definitions.append(resources.templates.get("test://items/{item}"))
+    for definition in definitions:
+        assert definition is not None
+        assert definition.to_mcp_payload() == definition.to_wire()
+        assert definition.to_wire()["name"] in {"t", "p", "r", "i"}

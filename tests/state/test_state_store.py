@@ -3,13 +3,13 @@ leases, events, expiry and owner isolation."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
 from pymcp.state import MemoryStore, Store, Transition, open_store
 from support.redis import StoreFactory
+from support.waiting import eventually
 
 NS = "task"
 ACTIVE = ("working", "input_required")
@@ -86,17 +86,21 @@ async def test_pages_are_newest_first_and_continue_where_they_stopped(store: Sto
     assert everything.next_before is None
 
 
+async def _absent(store: Store, record_id: str) -> bool:
+    return await store.get(NS, "alice", record_id) is None
+
+
+async def _lapsed(store: Store, record_id: str) -> bool:
+    return record_id not in await store.leased(NS, "alice", [record_id])
+
+
 async def test_records_expire_after_their_ttl(store: Store) -> None:
     await store.create(NS, "alice", "short", record("short"), ttl_ms=20)
     await store.create(NS, "alice", "long", record("long"), ttl_ms=60_000)
     await store.transition(
         NS, "alice", "short", {"status": "completed"}, from_statuses=ACTIVE, payload={"r": 1}
     )
-    for _ in range(500):
-        if await store.get(NS, "alice", "short") is None:
-            break
-        await asyncio.sleep(0.01)
-    assert await store.get(NS, "alice", "short") is None
+    assert await eventually(lambda: _absent(store, "short"))
     assert await store.get_payload(NS, "alice", "short") is None
     assert [r["taskId"] for r in (await store.page(NS, "alice", before=None, limit=10)).records] == ["long"]
 
@@ -105,10 +109,7 @@ async def test_leases_are_held_until_released_or_lapsed(store: Store) -> None:
     await store.claim(NS, "alice", ["a", "b"], "worker-1", lease_ms=60_000)
     await store.claim(NS, "alice", ["c"], "worker-1", lease_ms=10)
     await store.release(NS, "alice", "b")
-    for _ in range(500):
-        if "c" not in await store.leased(NS, "alice", ["c"]):
-            break
-        await asyncio.sleep(0.01)
+    assert await eventually(lambda: _lapsed(store, "c"))
     assert await store.leased(NS, "alice", ["a", "b", "c", "d"]) == {"a"}
     assert await store.leased(NS, "alice", []) == set()
 

@@ -21,6 +21,7 @@ from pymcp.errors import ErrorCode, MCPError
 from pymcp.tasks import CancellationToken, CancelledError, TaskEngine, TaskHandle
 from pymcp.tasks.engine import RELATED_TASK_META_KEY
 from support.redis import StoreFactory
+from support.waiting import eventually
 
 ALICE = "https://issuer.example\x1falice"
 BOB = "https://issuer.example\x1fbob"
@@ -188,18 +189,21 @@ async def test_ttl_is_kept_clamped_or_defaulted(make_engine: EngineFactory) -> N
     assert (await create(engine, returns({}), ttl_ms=None))["ttl"] == 5000
 
 
+async def _gone(engine: TaskEngine, task_id: str) -> bool:
+    try:
+        await engine.get(ALICE, task_id)
+    except MCPError:
+        return True
+    return False
+
+
 async def test_task_expires_ttl_after_creation_and_its_run_is_stopped(engine: TaskEngine) -> None:
     started, stopped = asyncio.Event(), asyncio.Event()
     running = await create(engine, forever(started, stopped), ttl_ms=30)
     done = await create(engine, returns(text_result("x")), ttl_ms=30)
     await stopped.wait()  # expiry cancels the coroutine still running
     for task in (running, done):
-        for _ in range(500):
-            try:
-                await engine.get(ALICE, task["taskId"])
-            except MCPError:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda task=task: _gone(engine, task["taskId"]))
         await expect_error(engine.get(ALICE, task["taskId"]), -32602, "task not found")
         await expect_error(engine.result(ALICE, task["taskId"]), -32602, "task not found")
     assert (await engine.list(ALICE, None))["tasks"] == []

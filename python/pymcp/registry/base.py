@@ -8,9 +8,22 @@ from typing import Any, Generic, TypeVar
 
 from pymcp._json import dump_value
 
-__all__ = ["Registry", "dump_value"]
+__all__ = ["Registry", "WireItem", "dump_value"]
 
 T = TypeVar("T")
+
+
+class WireItem:
+    """A registered definition: its MCP object (`to_wire`), also under 0.3.0's name `to_mcp_payload`."""
+
+    __slots__ = ()
+
+    def to_wire(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_mcp_payload(self) -> dict[str, Any]:
+        """0.3.0 name of `to_wire`."""
+        return self.to_wire()
 
 
 class Registry(Generic[T]):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict, TypeVar, Unpack, overload
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.registry.base import Registry, dump_value
+from pymcp.registry.base import Registry, WireItem, dump_value
 from pymcp.registry.signature import INJECTED_PARAMETERS, schema_for_type
 
 __all__ = ["PromptDefinition", "PromptOptions", "PromptRegistry", "build_prompt", "normalize_prompt_result"]
@@ -18,7 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(slots=True)
-class PromptDefinition:
+class PromptDefinition(WireItem):
     """A registered prompt. `arguments` items: `{name, description?, required, schema?, completion?}`."""
 
     name: str
@@ -31,10 +31,6 @@ class PromptDefinition:
     wants_context: bool = False
     """Whether the function takes `request_context`."""
     wire: dict[str, Any] = field(default_factory=dict)
-
-    def to_mcp_payload(self) -> dict[str, Any]:
-        """0.3.0 name of `to_wire`."""
-        return self.to_wire()
 
     def to_wire(self) -> dict[str, Any]:
         """The `Prompt` object of `prompts/list`."""

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from pymcp.errors import ErrorCode, MCPError
-from pymcp.registry.base import Registry, dump_value
+from pymcp.registry.base import Registry, WireItem, dump_value
 
 __all__ = [
     "ResourceDefinition",
@@ -92,7 +92,7 @@ async def _produce(
 
 
 @dataclass(slots=True)
-class ResourceDefinition:
+class ResourceDefinition(WireItem):
     """A static resource."""
 
     uri: str
@@ -108,10 +108,6 @@ class ResourceDefinition:
     """Which of `uri` and `request_context` the handler takes."""
     wire: dict[str, Any] = field(default_factory=dict)
 
-    def to_mcp_payload(self) -> dict[str, Any]:
-        """0.3.0 name of `to_wire`."""
-        return self.to_wire()
-
     def to_wire(self) -> dict[str, Any]:
         if not self.wire:
             self.wire = _base_wire("uri", self.uri, self)
@@ -124,7 +120,7 @@ class ResourceDefinition:
 
 
 @dataclass(slots=True)
-class ResourceTemplateDefinition:
+class ResourceTemplateDefinition(WireItem):
     """A resource template: `{var}` matches one path segment, or the rest of the URI when it is last."""
 
     uri_template: str
@@ -141,10 +137,6 @@ class ResourceTemplateDefinition:
     extras: frozenset[str] = frozenset()
     """Which of `uri` and `request_context` the handler takes."""
     wire: dict[str, Any] = field(default_factory=dict)
-
-    def to_mcp_payload(self) -> dict[str, Any]:
-        """0.3.0 name of `to_wire`."""
-        return self.to_wire()
 
     def to_wire(self) -> dict[str, Any]:
         if not self.wire:

@@ -11,7 +11,7 @@ from typing import Any, Literal, TypedDict, TypeVar, Unpack, cast, overload
 
 from pymcp._json import dumps, dumps_text
 from pymcp.protocol.stateless.param_headers import HeaderMap, header_map
-from pymcp.registry.base import Registry, dump_value
+from pymcp.registry.base import Registry, WireItem, dump_value
 from pymcp.registry.signature import ArgumentChecker, compile_signature, compile_user_schema
 
 __all__ = [
@@ -63,7 +63,7 @@ class ToolExecutionConfig(TypedDict, total=False):
 
 
 @dataclass(slots=True)
-class ToolDefinition:
+class ToolDefinition(WireItem):
     """A registered tool: its wire description and how to call it."""
 
     name: str
@@ -88,10 +88,6 @@ class ToolDefinition:
     def task_support(self) -> str:
         """`required`, `optional` or `forbidden` (the default)."""
         return (self.execution or {}).get("taskSupport", "forbidden")
-
-    def to_mcp_payload(self) -> dict[str, Any]:
-        """0.3.0 name of `to_wire`."""
-        return self.to_wire()
 
     def to_wire(self) -> dict[str, Any]:
         """The `Tool` object of `tools/list` (built once)."""

@@ -44,22 +44,22 @@ from pymcp.protocol.stateless.results import (
 )
 from pymcp.protocol.stateless.subscriptions import SubscriptionFilter
 from pymcp.protocol.stateless.tasks import TASKS_REQUIRED
-from pymcp.protocol.versions import negotiate
 from pymcp.security.principal import principal_identity
 from pymcp.server.call import Call, Handler, Reply
-from pymcp.server.capabilities import server_capabilities
 from pymcp.server.context import AskInput, CancellationToken, Emitter
-from pymcp.server.handlers import Handlers
-from pymcp.server.limits import check_client_info_size, check_depth, check_targets, params_object
+from pymcp.server.handlers import build_handlers
+from pymcp.server.limits import check_depth, check_targets, params_object
 from pymcp.server.notify import ListenStreams, watch_registries
 from pymcp.server.roots import roots_changed
 from pymcp.server.session import Session, SessionState
-from pymcp.server.tasks import TASK_VERSIONS, TaskMethods
+from pymcp.server.session_events import SessionEvents
 
 if TYPE_CHECKING:
     from pymcp.protocol.stateless.headers import RequestHeaders
     from pymcp.registry.manager import RegistryManager
     from pymcp.security.principal import Principal
+    from pymcp.server.handlers.tasks import TaskMethods
+    from pymcp.server.session_events import SessionListener
     from pymcp.settings import ServerSettings
     from pymcp.tasks.engine import TaskEngine
 
@@ -88,7 +88,7 @@ def _replayed(round_trip: Callable[[], RoundTrip]) -> AskInput:
 
 
 class Dispatcher:
-    """Routes messages of a session to the handlers of `pymcp.server.handlers`."""
+    """Routes messages to the handlers of `pymcp.server.handlers`."""
 
     def __init__(
         self,
@@ -105,35 +105,31 @@ class Dispatcher:
         self.gate = gate
         self.sessions: set[Session] = set()
         self._by_id: dict[str, Session] = {}
-        self.handlers = Handlers(app=app, settings=settings, registries=registries, gate=gate)
-        self.table: dict[str, Handler] = self.handlers.table()
-        self.tasks: TaskMethods | None = None
-        if task_engine is not None and settings.capabilities.tasks_enabled:
-            self.tasks = TaskMethods(
-                task_engine,
-                handlers=self.handlers,
-                settings=settings,
-                gate=gate,
-                session_by_id=self.session_by_id,
-            )
-            self.handlers.tasks = self.tasks
-            self.table.update(self.tasks.table())
+        self._session_events = SessionEvents()
+        handlers = build_handlers(
+            app=app,
+            settings=settings,
+            registries=registries,
+            gate=gate,
+            task_engine=task_engine,
+            session_by_id=self.session_by_id,
+        )
+        self.lifecycle = handlers.lifecycle
+        self.table: dict[str, Handler] = handlers.table
+        self.tasks: TaskMethods | None = handlers.tasks
         self.codec = RequestStateCodec(
             settings.request_state_keys, ttl_seconds=settings.request_state_ttl_seconds
         )
         # Whatever depends on who asks is private; without a gate every caller sees the same lists.
         self.cache_policy = CachePolicy(private=gate is not None)
-        # settings are compiled once, at create_app
-        self.server_info = settings.server_info()
+        self.server_info = self.lifecycle.server_info
         self.stateless_versions = settings.stateless_versions
         self.stateless_table: dict[str, Handler] = {
             **self.table,
-            "tools/call": self.handlers.call_tool_stateless,
+            **handlers.stateless_table,
             "server/discover": self.discover,
             "subscriptions/listen": self.listen,
         }
-        if self.tasks is not None:
-            self.stateless_table.update(self.tasks.extension_table())
         self._listen_streams = ListenStreams()
         watch_registries(settings.capabilities, registries, self.broadcast)
 
@@ -141,18 +137,7 @@ class Dispatcher:
 
     def capabilities(self, version: str) -> dict[str, Any]:
         """What this server advertises at `version` (prompts and resources only when there are some)."""
-        caps = self.settings.capabilities
-        resources = self.registries.resources
-        result = server_capabilities(
-            caps,
-            prompts=len(self.registries.prompts) > 0,
-            resources=len(resources) > 0 or len(resources.templates) > 0,
-            tasks=self.tasks.capability() if self.tasks is not None and version in TASK_VERSIONS else None,
-        )
-        # `capabilities.extensions` exists from 2026-07-28 on (0.3.0 also advertised them only there)
-        if version in self.stateless_versions and (extensions := caps.advertised_extensions()):
-            result["extensions"] = extensions
-        return result
+        return self.lifecycle.capabilities(version)
 
     async def initialize(
         self, request: Request, principal: Principal | None, session_id: str | None
@@ -161,30 +146,7 @@ class Dispatcher:
         try:
             if self.gate is not None:
                 self.gate.authorize(principal, request.method, request.params)
-            params = params_object(request.params)
-            capabilities = params.get("capabilities", {})
-            client_info = params.get("clientInfo", {})
-            if not isinstance(capabilities, dict) or not isinstance(client_info, dict):
-                raise MCPError(ErrorCode.INVALID_PARAMS, "`capabilities` and `clientInfo` must be objects")
-            check_client_info_size(client_info, capabilities, self.settings.max_client_info_bytes)
-            version = negotiate(params.get("protocolVersion"), self.settings.served_versions)
-            session = Session(
-                session_id,
-                owner=principal_identity(principal),
-                protocol_version=version,
-                client_info=client_info,
-                client_capabilities=capabilities,
-                history_limit=self.settings.sse_history_limit,
-                queue_size=self.settings.session_queue_size,
-            )
-            advertised = self.capabilities(version)
-            if self.gate is not None:
-                advertised = self.gate.filter_capabilities(principal, advertised)
-            result = {
-                "protocolVersion": version,
-                "capabilities": advertised,
-                "serverInfo": self.server_info,
-            }
+            session, result = self.lifecycle.handshake(request.params, principal, session_id)
             body = encode_result(request.id, result)
         except MCPError as error:
             return None, (encode_error(request.id, error), error)
@@ -202,6 +164,7 @@ class Dispatcher:
         self.sessions.add(session)
         if session.id is not None:
             self._by_id[session.id] = session
+        self._session_events.loaded(session)
 
     def forget(self, session: Session) -> None:
         """The session ended (DELETE, shutdown, end of stdio)."""
@@ -209,6 +172,18 @@ class Dispatcher:
         if session.id is not None:
             self._by_id.pop(session.id, None)
         session.close()
+        self._session_events.removed(session)
+
+    def add_listener(self, listener: SessionListener) -> None:
+        """Tell `listener` about every session this dispatcher adopts or forgets, on any transport."""
+        self._session_events.add_listener(listener)
+
+    # A `SessionListener` of the `SessionManager`: the sessions it loads and drops are served here.
+    def session_loaded(self, session: Session) -> None:
+        self.adopt(session)
+
+    def session_removed(self, session: Session) -> None:
+        self.forget(session)
 
     def session_by_id(self, session_id: str) -> Session | None:
         return self._by_id.get(session_id)

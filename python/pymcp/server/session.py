@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from pymcp.errors import STORE_UNAVAILABLE, StoreUnavailable
+from pymcp.server.session_events import SessionEvents, SessionListener
 from pymcp.server.session_model import EventStream, Session, SessionState
 from pymcp.state.base import Store, Subscription, log_store_failure
 from pymcp.state.memory import MemoryStore
@@ -62,6 +63,8 @@ class SessionManager:
 
     A local copy is also dropped when it expires locally (handshake not finished, or idle with no open
     stream and nothing running); the store record decides whether a later request finds it again.
+    `clock` (monotonic seconds) times both limits. Listeners (`add_listener`) hear of every session
+    this worker loads from the store or drops.
     """
 
     def __init__(
@@ -74,8 +77,7 @@ class SessionManager:
         handshake_seconds: float = 30.0,
         history_limit: int = 1000,
         queue_size: int = 1000,
-        on_remove: Callable[[Session], None] | None = None,
-        on_load: Callable[[Session], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sessions: dict[str, Session] = {}
         self.store: Store = store if store is not None else MemoryStore()
@@ -86,11 +88,12 @@ class SessionManager:
         self.handshake_seconds = handshake_seconds
         self.history_limit = history_limit
         self.queue_size = queue_size
-        self.on_remove = on_remove
-        self.on_load = on_load
+        self.clock = clock  # monotonic seconds; injectable like `MemoryStore`'s (tests move a fake one)
+        self._events = SessionEvents()
         self._next_sweep = 0.0
         self._saved: dict[str, dict[str, Any]] = {}  # session id → its changeable fields as last stored
         self._refreshed: dict[str, float] = {}  # session id → when its store expiry was last pushed back
+        self._held_since: dict[str, float] = {}  # session id → when this worker took it (handshake limit)
         self._listener: asyncio.Task[None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -109,6 +112,10 @@ class SessionManager:
             await asyncio.gather(self._listener, return_exceptions=True)
             self._listener = None
 
+    def add_listener(self, listener: SessionListener) -> None:
+        """Tell `listener` about every session this worker loads from the store or drops."""
+        self._events.add_listener(listener)
+
     # -- the transport's calls ----------------------------------------------------------------------------
 
     def new_id(self) -> str:
@@ -122,7 +129,7 @@ class SessionManager:
         """A session that just answered `initialize`: hold it here and write it to the store."""
         if session.id is None:
             raise ValueError("an HTTP session needs an id")
-        self.sweep(time.monotonic())
+        self.sweep(self.clock())
         owned = self._owned.get(session.owner, {})
         # Anonymous callers share one identity: only the server-wide cap bounds them.
         cap = self.max_sessions if session.owner is None else self.max_per_principal
@@ -138,7 +145,7 @@ class SessionManager:
     async def get(self, session_id: str, owner: str | None) -> Session | None:
         """The session `session_id` of `owner`, from here or from the store; `None` when it is unknown,
         expired, deleted or someone else's (indistinguishable on purpose)."""
-        now = time.monotonic()
+        now = self.clock()
         session = self.sessions.get(session_id)
         if session is not None and session.owner != owner:
             return None
@@ -192,7 +199,7 @@ class SessionManager:
         else:
             self._saved[session.id] = change.record
             if status_changed:
-                await self._refresh(session, time.monotonic())  # the handshake TTL becomes the idle TTL
+                await self._refresh(session, self.clock())  # the handshake TTL becomes the idle TTL
 
     async def delete(self, session_id: str) -> None:
         """End a session everywhere (HTTP DELETE): the record becomes a tombstone until it expires."""
@@ -213,7 +220,8 @@ class SessionManager:
     # -- local copies ---------------------------------------------------------------------------------------
 
     def _expired(self, session: Session, now: float) -> bool:
-        if session.state is not SessionState.READY and now - session.created_at > self.handshake_seconds:
+        held_since = self._held_since.get(session.id or "", now)
+        if session.state is not SessionState.READY and now - held_since > self.handshake_seconds:
             return True
         busy = session.standalone.queue is not None or session.in_flight
         return not busy and now - session.last_seen > self.idle_seconds
@@ -239,6 +247,7 @@ class SessionManager:
         raise SessionLimitError(f"too many open sessions for this caller (limit {self.max_per_principal})")
 
     def _hold(self, session_id: str, session: Session) -> None:
+        session.last_seen = self._held_since[session_id] = self.clock()
         self.sessions[session_id] = session
         self._owned.setdefault(session.owner, {})[session_id] = None
 
@@ -247,6 +256,7 @@ class SessionManager:
         session = self.sessions.pop(session_id, None)
         self._saved.pop(session_id, None)
         self._refreshed.pop(session_id, None)
+        self._held_since.pop(session_id, None)
         if session is not None:
             owned = self._owned.get(session.owner)
             if owned is not None:
@@ -254,8 +264,7 @@ class SessionManager:
                 if not owned:
                     del self._owned[session.owner]
             session.close()
-            if self.on_remove is not None:
-                self.on_remove(session)
+            self._events.removed(session)
         return session
 
     def close_all(self) -> None:
@@ -283,7 +292,7 @@ class SessionManager:
             _NAMESPACE, _space(session.owner, session.id), session.id, record, ttl_ms=ttl_ms
         )
         self._saved[session.id] = record
-        self._refreshed[session.id] = time.monotonic()
+        self._refreshed[session.id] = self.clock()
 
     async def _refresh(self, session: Session, now: float) -> bool:
         """Push back the store expiry and take in other workers' changes; False when it was deleted."""
@@ -314,8 +323,7 @@ class SessionManager:
         )
         self._apply(session, record, force=True)
         self._hold(record["id"], session)
-        if self.on_load is not None:
-            self.on_load(session)
+        self._events.loaded(session)
         return session
 
     def _apply(self, session: Session, record: dict[str, Any], *, force: bool = False) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -27,8 +27,7 @@ from pymcp.protocol.stateless.tasks import (
     task_ack,
     task_id,
 )
-from pymcp.security.principal import principal_identity
-from pymcp.server.capabilities import tasks_capability
+from pymcp.server.handlers.ownership import TASK_VERSIONS
 from pymcp.server.session import Session, SessionState
 from pymcp.tasks.engine import TERMINAL_STATUSES
 
@@ -76,26 +75,13 @@ class _Inbox:
 if TYPE_CHECKING:
     from pymcp.protocol.stateless.envelope import StatelessRequest
     from pymcp.registry.tools import ToolDefinition
-    from pymcp.security.principal import Principal
     from pymcp.server.call import Call, Handler
-    from pymcp.server.context import RequestContext
+    from pymcp.server.handlers.ownership import TaskOwners
+    from pymcp.server.handlers.runner import ToolRunner
     from pymcp.settings import ServerSettings
     from pymcp.tasks.engine import TaskEngine, TaskHandle
 
-__all__ = ["TASK_VERSIONS", "TaskMethods", "ToolRunner", "task_owner"]
-
-TASK_VERSIONS = frozenset(("2025-11-25",))
-# Without security configured every stateless caller is the same anonymous caller.
-_OPEN_OWNER = "anonymous:stateless"
-
-
-def task_owner(principal: Principal | None, session_id: str | None) -> str:
-    """Tasks belong to the caller's stable identity, or to the session for anonymous callers."""
-    return principal_identity(principal) or f"session:{session_id}"
-
-
-def _owner(call: Call) -> str:
-    return task_owner(call.principal, call.session.id)
+__all__ = ["TaskMethods"]
 
 
 def _task_id(call: Call) -> str:
@@ -105,32 +91,22 @@ def _task_id(call: Call) -> str:
     return task_id
 
 
-class ToolRunner(Protocol):
-    """What a task needs of the method handlers (`Handlers` is one): run a tool, and its request context."""
-
-    async def run_tool(
-        self, tool: ToolDefinition, arguments: dict[str, Any], call: Call, task_context: Any = None
-    ) -> dict[str, Any]: ...
-
-    def request_context(self, call: Call, task_context: Any = None) -> RequestContext: ...
-
-
 class TaskMethods:
-    """The tasks capability, given the collaborators it needs: the engine, the tool runner, whether
-    security is configured (`gate`) and how to find a session of this worker by id."""
+    """The tasks capability, given the collaborators it needs: the engine, the tool runner, who owns a
+    task (`owners`) and how to find a session of this worker by id."""
 
     def __init__(
         self,
         engine: TaskEngine,
         *,
-        handlers: ToolRunner,
+        runner: ToolRunner,
+        owners: TaskOwners,
         settings: ServerSettings,
-        gate: Any,
         session_by_id: Callable[[str], Session | None],
     ) -> None:
         self.engine = engine
-        self.handlers = handlers
-        self.gate = gate
+        self.runner = runner
+        self.owners = owners
         self.session_by_id = session_by_id
         self.max_argument_bytes = settings.max_task_argument_bytes
         self.capabilities = settings.capabilities
@@ -140,9 +116,6 @@ class TaskMethods:
     def serves(self, session: Session) -> bool:
         """Tasks exist from 2025-11-25 on, and only when task-augmented tool calls are advertised."""
         return session.protocol_version in TASK_VERSIONS and self.capabilities.tasks_tool_call
-
-    def capability(self) -> dict[str, Any]:
-        return tasks_capability(self.capabilities)
 
     def table(self) -> dict[str, Handler]:
         table: dict[str, Handler] = {"tasks/get": self.get, "tasks/result": self.result}
@@ -167,11 +140,11 @@ class TaskMethods:
         session = call.session
         # The POST is answered before the task ends: what the tool emits goes to the session's GET stream.
         background = replace(call, emit=self._standalone_emitter(session), close_stream=None)
-        handlers = self.handlers
-        progress_token = handlers.request_context(call).progress_token
+        runner = self.runner
+        progress_token = runner.request_context(call).progress_token
 
         async def run(handle: TaskHandle) -> dict[str, Any]:
-            return await handlers.run_tool(tool, arguments, background, handle)
+            return await runner.run_tool(tool, arguments, background, handle)
 
         async def progress(current: float, total: float | None, message: str | None) -> None:
             params: dict[str, Any] = {"progressToken": progress_token, "progress": current}
@@ -182,7 +155,7 @@ class TaskMethods:
             session.standalone.publish(encode_notification("notifications/progress", params))
 
         created = await self.engine.create(
-            owner=_owner(call),
+            owner=self.owners.of_session_call(call),
             session_id=session.id,
             ttl_ms=task.get("ttl"),
             run=run,
@@ -209,22 +182,23 @@ class TaskMethods:
 
     async def get(self, call: Call) -> dict[str, Any]:
         self._check_session(call)
-        return await self.engine.get(_owner(call), _task_id(call))
+        return await self.engine.get(self.owners.of_session_call(call), _task_id(call))
 
     async def list(self, call: Call) -> dict[str, Any]:
         self._check_session(call)
         cursor = call.params.get("cursor")
         if cursor is not None and not isinstance(cursor, str):
             raise MCPError(ErrorCode.INVALID_PARAMS, "invalid cursor")
-        return await self.engine.list(_owner(call), cursor)
+        return await self.engine.list(self.owners.of_session_call(call), cursor)
 
     async def cancel(self, call: Call) -> dict[str, Any]:
         self._check_session(call)
-        return await self.engine.cancel(_owner(call), _task_id(call))
+        return await self.engine.cancel(self.owners.of_session_call(call), _task_id(call))
 
     async def result(self, call: Call) -> dict[str, Any]:
         self._check_session(call)
-        return await self.engine.result(_owner(call), _task_id(call))  # related-task `_meta` included
+        owner = self.owners.of_session_call(call)
+        return await self.engine.result(owner, _task_id(call))  # related-task `_meta` included
 
     # -- the 2026-07-28 tasks extension -----------------------------------------------------------------
 
@@ -235,12 +209,6 @@ class TaskMethods:
             "tasks/cancel": self.extension_cancel,
         }
 
-    def _stateless_owner(self, call: Call) -> str | None:
-        identity = principal_identity(call.principal)
-        if identity is not None:
-            return identity
-        return _OPEN_OWNER if self.gate is None else None
-
     async def call_tool_extension(
         self, call: Call, tool: ToolDefinition, arguments: dict[str, Any]
     ) -> dict[str, Any]:
@@ -249,8 +217,8 @@ class TaskMethods:
         A tool that requires a task answers -32021 naming the extension when it cannot be one.
         """
         assert call.client is not None
-        owner = self._stateless_owner(call)
-        if owner is None or not self.can_create(call):
+        owner = self.owners.of_stateless_call(call)
+        if owner is None or not self.owners.can_create(call):
             if tool.task_support == "required":
                 call.client.require(TASKS_REQUIRED)
                 raise MCPError(
@@ -259,9 +227,9 @@ class TaskMethods:
                     {"requiredCapabilities": dict(TASKS_REQUIRED)},
                     http_status=400,
                 )
-            return await self.handlers.run_tool(tool, arguments, call)
+            return await self.runner.run_tool(tool, arguments, call)
         self._check_arguments(arguments)
-        handlers = self.handlers
+        runner = self.runner
         client = call.client
         inboxes = self._inboxes
 
@@ -271,27 +239,18 @@ class TaskMethods:
             inboxes[handle.task_id] = inbox
             background = replace(call, emit=_discard, close_stream=None, ask_input=inbox.ask)
             try:
-                return await handlers.run_tool(tool, arguments, background, handle)
+                return await runner.run_tool(tool, arguments, background, handle)
             finally:
                 inboxes.pop(handle.task_id, None)
 
         created = await self.engine.create(owner=owner, session_id=None, ttl_ms=None, run=run)
         return create_task_result(created)
 
-    def can_create(self, call: Call) -> bool:
-        """Whether a stateless call may become a task: it offers the extension and has an owner."""
-        return (
-            call.client is not None
-            and self.capabilities.tasks_tool_call
-            and call.client.supports(TASKS_REQUIRED)
-            and self._stateless_owner(call) is not None
-        )
-
     async def continue_as_task(
         self, call: Call, tool: ToolDefinition, work: Callable[[], Awaitable[Any]]
     ) -> dict[str, Any]:
         """The task that finishes a tool which asked its questions on the call (`continue_as_task`)."""
-        owner = self._stateless_owner(call)
+        owner = self.owners.of_stateless_call(call)
         assert owner is not None  # `can_create` said so
 
         async def run(handle: TaskHandle) -> dict[str, Any]:
@@ -308,7 +267,7 @@ class TaskMethods:
         return create_task_result(created)
 
     def _extension_owner(self, call: Call) -> str:
-        owner = self._stateless_owner(call)
+        owner = self.owners.of_stateless_call(call)
         if owner is None:
             raise MCPError(ErrorCode.INVALID_PARAMS, "task not found")
         return owner
