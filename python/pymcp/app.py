@@ -63,6 +63,7 @@ _SERVER_KWARGS: dict[str, str] = {
     "body_min_rate": "body_min_rate",
     "max_tasks_per_principal": "max_tasks_per_principal",
     "max_tasks": "max_tasks",
+    "max_stored_tasks_per_principal": "max_stored_tasks_per_principal",
     "max_task_argument_bytes": "max_task_argument_bytes",
     "max_task_result_bytes": "max_task_result_bytes",
     "store_pool_size": "store_pool_size",
@@ -222,6 +223,7 @@ def _task_engine(settings: ServerSettings, store: Store) -> Any:
         max_running_per_owner=settings.max_tasks_per_principal,
         max_running=settings.max_tasks,
         max_result_bytes=settings.max_task_result_bytes,
+        max_kept_per_owner=settings.max_stored_tasks_per_principal,
     )
 
 

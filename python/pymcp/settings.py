@@ -131,7 +131,9 @@ class ServerSettings:
     `max_client_info_bytes` (the `clientInfo` plus `capabilities` a session stores), `max_batch_length`,
     `max_json_depth` and `max_json_array_length` (of `params`), `body_timeout` and `body_min_rate` (a
     body must arrive within the first and, after a 5-second grace, at least at the second, in bytes per
-    second), `max_tasks_per_principal` and `max_tasks` (running on one worker), `max_task_argument_bytes`
+    second), `max_tasks_per_principal` and `max_tasks` (running on one worker),
+    `max_stored_tasks_per_principal` (created on one worker and kept until their ttl ends, finished or
+    not), `max_task_argument_bytes`
     and `max_task_result_bytes`, and for a `redis://` store `store_pool_size` connections, for which a
     request waits up to `store_pool_timeout` seconds.
 
@@ -171,6 +173,7 @@ class ServerSettings:
     body_min_rate: float = 1024.0
     max_tasks_per_principal: int = 16
     max_tasks: int = 256
+    max_stored_tasks_per_principal: int = 256
     max_task_argument_bytes: int = 1024 * 1024
     max_task_result_bytes: int = 4 * 1024 * 1024
     store_pool_size: int = 64
@@ -222,6 +225,7 @@ class ServerSettings:
             "body_min_rate",
             "max_tasks_per_principal",
             "max_tasks",
+            "max_stored_tasks_per_principal",
             "max_task_argument_bytes",
             "max_task_result_bytes",
             "store_pool_size",

@@ -18,6 +18,7 @@ from starlette.routing import Mount
 
 from pymcp import CapabilitySettings, ServerSettings, create_app, get_registry_manager
 from pymcp.app import run_http_server
+from pymcp.errors import MCPError
 from pymcp.security import (
     JWTAuthenticator,
     OAuthProtectedResourceConfig,
@@ -26,9 +27,11 @@ from pymcp.security import (
     TokenMapAuthenticator,
 )
 from pymcp.state.store import SUBSCRIPTION_QUEUE_SIZE, MemoryStore
+from pymcp.tasks.ledger import KeptTasks
 from server.mcp_client import ACCEPT, McpClient, initialize_message
 from support.authservers import CLIENT_ID, CLIENT_SECRET, IdentityProvider
 from support.server import serve
+from support.waiting import FakeClock, wait_until
 
 TOKENS = {
     "alice-token": {"subject": "alice", "roles": ["admin"], "scopes": ["admin:users"]},
@@ -589,6 +592,49 @@ def test_tasks_are_bounded_per_principal_and_in_size() -> None:
         status = bob.result("tasks/get", {"taskId": large_result})
         assert status["status"] == "failed"
         assert "more than 300" in status["statusMessage"]
+
+
+def test_finished_tasks_a_caller_keeps_are_bounded_until_they_expire() -> None:
+    app = build(max_stored_tasks_per_principal=3)
+    tools = get_registry_manager(app).tools
+
+    @tools.register(execution={"taskSupport": "optional"})
+    def hold() -> str:
+        """Finish at once (the policy lets staff call `hold`)."""
+        return "done"
+
+    def start(client: McpClient, ttl: int) -> dict[str, Any]:
+        response, _ = client.call("tools/call", {"name": "hold", "arguments": {}, "task": {"ttl": ttl}})
+        return response
+
+    def completed(client: McpClient, task_id: str) -> bool:
+        return bool(client.result("tasks/get", {"taskId": task_id})["status"] == "completed")
+
+    with serve(app) as url, ExitStack() as clients:
+        alice = clients.enter_context(session(url, "alice-token"))
+        bob = clients.enter_context(session(url, "bob-token"))
+        kept = [start(alice, 60_000)["result"]["task"]["taskId"] for _ in range(3)]
+        # finished, and still kept: finishing does not free a place
+        assert wait_until(lambda: all(completed(alice, task_id) for task_id in kept))
+        refused = start(alice, 60_000)["error"]
+        assert refused["code"] == -32008
+        assert "this caller keeps 3 tasks, its limit (`max_stored_tasks_per_principal`)" in refused["message"]
+        assert "result" in start(bob, 60_000)  # another caller is not affected
+
+
+def test_kept_tasks_free_their_place_when_their_ttl_ends() -> None:
+    clock = FakeClock()
+    kept = KeptTasks(2, clock=clock)
+    kept.add("alice", 1_000)
+    kept.add("alice", 5_000)
+    with pytest.raises(MCPError, match=r"its limit .* until the oldest expires in 1 s"):
+        kept.add("alice", 1_000)
+    clock.advance(1)
+    kept.add("alice", 1_000)  # the first expired
+    kept.add("bob", 1_000)
+    clock.advance(5)
+    kept.prune()
+    assert len(kept) == 0  # callers whose tasks all expired are forgotten
 
 
 # -- 15: a deleted session frees its memory at once; event queues are bounded -----------------------------

@@ -66,10 +66,12 @@ class TaskEngine:
         max_running_per_owner: int = 16,
         max_running: int = 256,
         max_result_bytes: int = 4 * 1024 * 1024,
+        max_kept_per_owner: int = 256,
     ) -> None:
-        if min(max_running_per_owner, max_running, max_result_bytes) < 1:
+        if min(max_running_per_owner, max_running, max_result_bytes, max_kept_per_owner) < 1:
             raise ValueError(
-                "task limits (`max_tasks_per_principal`, `max_tasks`, result bytes) must be positive"
+                "task limits (`max_tasks_per_principal`, `max_tasks`, `max_stored_tasks_per_principal`, "
+                "result bytes) must be positive"
             )
         if page_size < 1 or lease_ms < 3 or max_ttl_ms < 0 or not 0 <= default_ttl_ms <= max_ttl_ms:
             raise ValueError(
@@ -87,6 +89,7 @@ class TaskEngine:
         self._max_running = max_running
         self._max_result_bytes = max_result_bytes
         self._running: dict[str, ledger.Running] = {}
+        self._kept = ledger.KeptTasks(max_kept_per_owner)
         self._jobs: set[asyncio.Task[None]] = set()  # every task coroutine, including those saving an outcome
         self._waiters: dict[tuple[str, str], set[asyncio.Event]] = {}
         self._callbacks: list[StatusCallback] = []
@@ -127,6 +130,7 @@ class TaskEngine:
             raise ValueError("`owner` must be a non-empty identity")
         ttl = ledger.resolve_ttl(ttl_ms, self._default_ttl_ms, self._max_ttl_ms)
         ledger.check_capacity(self._running, owner, self._max_running, self._max_running_per_owner)
+        self._kept.add(owner, ttl)
         await self.start()
         task_id = str(uuid.uuid4())
         now = ledger.timestamp()
@@ -425,6 +429,7 @@ class TaskEngine:
         event can be lost while the store's connection is down)."""
         while not ledger.cancel_was_swallowed():
             await asyncio.sleep(self._lease_ms / 3000)
+            self._kept.prune()
             by_owner: dict[str, list[str]] = {}
             for task_id, running in self._running.items():
                 by_owner.setdefault(running.owner, []).append(task_id)

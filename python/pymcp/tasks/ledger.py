@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import heapq
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ __all__ = [
     "MESSAGE_SHUTDOWN",
     "MESSAGE_WORKER_LOST",
     "NAMESPACE",
+    "KeptTasks",
     "Records",
     "Running",
     "cancel_was_swallowed",
@@ -181,6 +184,46 @@ def stored_outcome(record: Mapping[str, Any], payload: object) -> dict[str, Any]
     ):
         return MCPError(error["code"], error["message"], error.get("data"))
     return MCPError(ErrorCode.INTERNAL_ERROR, record.get("statusMessage") or MESSAGE_INTERNAL)
+
+
+class KeptTasks:
+    """How many tasks each caller created on this worker that are still kept (until their ttl ends,
+    finished or not): every one holds its arguments and result, so a caller may keep `limit` at most."""
+
+    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limit = limit
+        self._clock = clock
+        self._expiries: dict[str, list[float]] = {}  # owner -> heap of expiry times
+
+    def add(self, owner: str, ttl_ms: int) -> None:
+        """Count a new task of `owner`, or refuse it when the caller keeps its limit already."""
+        now = self._clock()
+        expiries = self._expiries.setdefault(owner, [])
+        _drop_expired(expiries, now)
+        if len(expiries) >= self._limit:
+            raise MCPError(
+                ErrorCode.RATE_LIMITED,
+                f"this caller keeps {self._limit} tasks, its limit (`max_stored_tasks_per_principal`), "
+                f"until the oldest expires in {max(expiries[0] - now, 0):.0f} s",
+            )
+        heapq.heappush(expiries, now + ttl_ms / 1000)
+
+    def __len__(self) -> int:
+        """The callers counted (one whose tasks all expired drops out at the next `prune`)."""
+        return len(self._expiries)
+
+    def prune(self) -> None:
+        """Forget the expired tasks, and the callers left with none."""
+        now = self._clock()
+        for owner, expiries in list(self._expiries.items()):
+            _drop_expired(expiries, now)
+            if not expiries:
+                del self._expiries[owner]
+
+
+def _drop_expired(expiries: list[float], now: float) -> None:
+    while expiries and expiries[0] <= now:
+        heapq.heappop(expiries)
 
 
 def check_capacity(running: Mapping[str, Running], owner: str, max_running: int, max_per_owner: int) -> None:
