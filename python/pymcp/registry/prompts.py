@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import inspect
-import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict, TypeVar, Unpack, overload
 
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.registry.base import Registry, WireItem, dump_value
+from pymcp.registry.introspect import type_hints
 from pymcp.registry.signature import INJECTED_PARAMETERS, schema_for_type
 
 __all__ = ["PromptDefinition", "PromptOptions", "PromptRegistry", "build_prompt", "normalize_prompt_result"]
@@ -101,7 +101,7 @@ def _describe(annotation: Any) -> str | None:
 
 
 def _arguments_from_signature(func: Callable[..., Any]) -> tuple[list[dict[str, Any]], bool]:
-    hints = typing.get_type_hints(func, include_extras=True)
+    hints = type_hints(func)
     arguments: list[dict[str, Any]] = []
     accepts_extra = False
     for name, parameter in inspect.signature(func).parameters.items():

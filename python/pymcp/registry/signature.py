@@ -1,7 +1,7 @@
 """Input schemas from type hints, and the argument checkers compiled from them.
 
-`compile_signature(func)` reads the hints once (with `typing.get_type_hints(include_extras=True)`, so it
-also works under `from __future__ import annotations`) and returns the JSON schema plus a checker that
+`compile_signature(func)` reads the hints once (as `typing.get_type_hints(include_extras=True)` does, so
+it also works under `from __future__ import annotations`) and returns the JSON schema plus a checker that
 validates and converts a call's arguments without jsonschema: each parameter compiles to a small
 function that raises `InvalidArgument` naming the offending path. Schemas supplied by the user
 (`input_schema=`) are checked by `pymcp.protocol.user_schema`.
@@ -20,6 +20,7 @@ from typing import Any, Literal, Union
 
 from pymcp.errors import InvalidArgument
 from pymcp.protocol.user_schema import ArgumentChecker, compile_user_schema
+from pymcp.registry.introspect import parameters, type_hints
 
 __all__ = [
     "INJECTED_PARAMETERS",
@@ -361,9 +362,9 @@ def schema_for_type(hint: Any) -> dict[str, Any]:
 
 def compile_signature(func: Callable[..., Any]) -> CompiledSignature:
     """Input schema and argument checker of `func` (injected parameters left out)."""
-    signature = inspect.signature(func)
+    signature = parameters(func)
     try:
-        hints = typing.get_type_hints(func, include_extras=True)
+        hints = type_hints(func)
     except Exception as error:  # an unresolvable forward reference names the problem, not a NameError
         raise TypeError(
             f"cannot resolve the type hints of `{getattr(func, '__name__', func)}`: {error}"
@@ -373,18 +374,17 @@ def compile_signature(func: Callable[..., Any]) -> CompiledSignature:
     converters: dict[str, Converter] = {}
     injected: set[str] = set()
     accepts_extra = False
-    for name, parameter in signature.parameters.items():
+    for name, kind, default in signature:
         if name in INJECTED_PARAMETERS:
             injected.add(name)
             continue
-        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+        if kind is inspect.Parameter.VAR_KEYWORD:
             accepts_extra = True
             continue
-        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+        if kind is inspect.Parameter.VAR_POSITIONAL:
             continue
         schema, convert = _compile(hints.get(name, Any))
-        if parameter.default is not inspect.Parameter.empty:
-            default = parameter.default
+        if default is not inspect.Parameter.empty:
             if isinstance(default, enum.Enum):
                 default = default.value
             if default is None or isinstance(default, str | int | float | bool | list | dict):

@@ -19,6 +19,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from pymcp.protocol.stateless.headers import RequestHeaders, decode_header_value, header_mismatch
 
 __all__ = ["X_MCP_HEADER", "HeaderMap", "check_param_headers", "header_map"]
@@ -69,8 +71,19 @@ def _walk(node: Any, path: tuple[str, ...] | None, found: HeaderMap, seen: dict[
             _walk(value, None, found, seen)
 
 
+def _mentions_header(input_schema: Mapping[str, Any]) -> bool:
+    """Whether `x-mcp-header` appears anywhere in the schema: one scan in C spares most tools the walk."""
+    try:
+        dumped = orjson.dumps(input_schema, default=repr, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return True
+    return X_MCP_HEADER.encode() in dumped
+
+
 def header_map(input_schema: Mapping[str, Any]) -> HeaderMap:
     """Property path → `x-mcp-header` name; raises ValueError naming the first invalid annotation."""
+    if not _mentions_header(input_schema):
+        return {}
     found: HeaderMap = {}
     _walk(input_schema, (), found, {})
     return found
