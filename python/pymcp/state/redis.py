@@ -5,6 +5,11 @@ slot): `P:N:{H}:r:ID` record hash (each field JSON), `P:N:{H}:p:ID` payload, `P:
 `P:N:{H}:idx` newest-first index (sorted set by creation position), `P:N:{H}:seq` position counter,
 `P:events` the status channel. Records and payloads expire through Redis; compare-and-set and the
 event publish run in one Lua script, so an applied change is always announced.
+
+On Redis Cluster every script, transaction and multi-key command names keys of one record owner only,
+so it touches one slot. The channel is not a key: a `PUBLISH` (in the script) reaches the subscribers
+of every node, so a subscription listens on any one node. Sharded pub/sub would not do: a script may
+only `SPUBLISH` to a channel of its own slot, one per owner, and no subscriber can know every owner.
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ import asyncio
 import functools
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import orjson
 
@@ -23,8 +31,16 @@ from pymcp.state.base import Page, StoreEvent, StoreUnavailable, Transition, log
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.client import PubSub
+    from redis.asyncio.cluster import RedisCluster
 
-__all__ = ["RedisStore"]
+__all__ = ["CLUSTER_SCHEMES", "RedisStore"]
+
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+"""The URL schemes that name a Redis Cluster (any one node; the client finds the others)."""
+
+# On a cluster each subscription holds a connection of its node's pool for its lifetime: room for them
+# beyond the `pool_size` connections that commands share.
+_SUBSCRIPTION_CONNECTIONS = 16
 
 logger = logging.getLogger("pymcp.state")
 
@@ -89,9 +105,7 @@ def _keeps_cancellation(call: Callable[_P, Awaitable[_R]]) -> Callable[_P, Corou
         except Exception as error:
             if task is not None and task.cancelling() > cancels_before:
                 raise asyncio.CancelledError from error
-            from redis.exceptions import ConnectionError, TimeoutError  # loaded with the client
-
-            if isinstance(error, ConnectionError | TimeoutError):
+            if _is_outage(error):
                 log_store_failure(logger, "redis", error)
                 raise StoreUnavailable from error
             raise
@@ -100,6 +114,56 @@ def _keeps_cancellation(call: Callable[_P, Awaitable[_R]]) -> Callable[_P, Corou
         return outcome
 
     return guarded
+
+
+def _is_outage(error: Exception) -> bool:
+    """Whether `error` means Redis (or the cluster's node for a key) cannot serve now: unreachable, out
+    of connections, refusing the credentials, or a cluster failing over (down, slot not covered)."""
+    from redis.exceptions import (  # loaded with the client
+        ClusterError,
+        ConnectionError,
+        RedisClusterException,
+        TimeoutError,
+        TryAgainError,
+    )
+
+    return isinstance(
+        error, ConnectionError | TimeoutError | ClusterError | TryAgainError | RedisClusterException
+    )
+
+
+def _uses_pool(
+    method: Callable[Concatenate[RedisStore, _P], Awaitable[_R]],
+) -> Callable[Concatenate[RedisStore, _P], Coroutine[Any, Any, _R]]:
+    """Run a store call holding one of the `pool_size` slots (see `RedisStore._pool_slot`)."""
+
+    @functools.wraps(method)
+    async def call(store: RedisStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        async with store._pool_slot():
+            return await method(store, *args, **kwargs)
+
+    return _keeps_cancellation(call)
+
+
+def _cluster_url(url: str) -> str:
+    """The `redis://` or `rediss://` URL redis-py's cluster client reads, from a `redis+cluster://` one."""
+    plain = url.replace("+cluster://", "://", 1)
+    path = urlsplit(plain).path
+    if path not in ("", "/", "/0"):
+        raise ValueError(
+            f"a redis cluster has only database 0: remove `{path}` from the `store` URL `{_redacted(url)}`"
+        )
+    return plain
+
+
+def _redacted(url: str) -> str:
+    """`url` without its password, for error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = unquote(parts.username or "")
+    netloc = f"{user}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
 
 
 def _fields(record: Mapping[str, Any]) -> list[bytes | str]:
@@ -135,15 +199,26 @@ class _RedisSubscription:
 
 
 class RedisStore:
-    """The store for many workers. `target` is a `redis://` URL or a `redis.asyncio.Redis` client."""
+    """The store for many workers. `target` is a `redis://`, `rediss://` or `unix://` URL, a
+    `redis+cluster://` or `rediss+cluster://` URL of any node of a Redis Cluster, or a ready
+    `redis.asyncio.Redis` or `redis.asyncio.cluster.RedisCluster` client (its owner closes it).
+
+    At most `pool_size` store calls use Redis at once; the others wait up to `pool_timeout` seconds
+    for their turn, then fail as an outage (`StoreUnavailable`)."""
 
     def __init__(
-        self, target: str | Redis, *, prefix: str = "pymcp", pool_size: int = 64, pool_timeout: float = 10.0
+        self,
+        target: str | Redis | RedisCluster,
+        *,
+        prefix: str = "pymcp",
+        pool_size: int = 64,
+        pool_timeout: float = 10.0,
     ) -> None:
         if pool_size < 1 or pool_timeout <= 0:
             raise ValueError("`store_pool_size` and `store_pool_timeout` must be positive")
         try:
             from redis.asyncio import BlockingConnectionPool, Redis  # lazily: an optional dependency
+            from redis.asyncio.cluster import RedisCluster
         except ImportError as error:
             raise ImportError(
                 'the redis store needs the `redis` package: `pip install "redis>=5"`'
@@ -151,7 +226,17 @@ class RedisStore:
 
         # Any: redis-py's reply types are unions of every RESP shape; replies are checked where used.
         self._client: Any
-        if isinstance(target, str):
+        self._url = _redacted(target) if isinstance(target, str) else None
+        # A cluster client's node pools raise at their cap instead of waiting: calls wait here instead.
+        self._pool_slots: asyncio.Semaphore | None = None
+        self._pool_timeout = pool_timeout
+        if isinstance(target, str) and target.startswith(CLUSTER_SCHEMES):
+            self._client = RedisCluster.from_url(
+                _cluster_url(target), max_connections=pool_size + _SUBSCRIPTION_CONNECTIONS
+            )
+            self._pool_slots = asyncio.Semaphore(pool_size)
+            self._owns_client = True
+        elif isinstance(target, str):
             # Blocking: under load a request waits for a connection (redis-py's default pool raises
             # at its cap, which looked like an outage); it fails only after `pool_timeout` seconds.
             pool = BlockingConnectionPool.from_url(target, max_connections=pool_size, timeout=pool_timeout)
@@ -160,21 +245,39 @@ class RedisStore:
         else:
             self._client = target
             self._owns_client = False
+        self._cluster = isinstance(self._client, RedisCluster)
         self._prefix = prefix
         self._channel = f"{prefix}:events"
         self._create = self._client.register_script(_CREATE)
         self._transition = self._client.register_script(_TRANSITION)
 
     @property
-    def client(self) -> Redis:
-        client: Redis = self._client
+    def client(self) -> Redis | RedisCluster:
+        client: Redis | RedisCluster = self._client
         return client
+
+    @asynccontextmanager
+    async def _pool_slot(self) -> AsyncIterator[None]:
+        if self._pool_slots is None:
+            yield  # the connection pool itself waits
+            return
+        try:
+            async with asyncio.timeout(self._pool_timeout):
+                await self._pool_slots.acquire()
+        except TimeoutError as error:
+            from redis.exceptions import ConnectionError
+
+            raise ConnectionError("no connection available") from error  # what the pool would say
+        try:
+            yield
+        finally:
+            self._pool_slots.release()
 
     def _key(self, namespace: str, owner: str, kind: str, record_id: str = "") -> str:
         owner_hash = hashlib.sha256(owner.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         return f"{self._prefix}:{namespace}:{{{owner_hash}}}:{kind}{record_id}"
 
-    @_keeps_cancellation
+    @_uses_pool
     async def create(
         self, namespace: str, owner: str, record_id: str, record: Mapping[str, Any], *, ttl_ms: int
     ) -> None:
@@ -185,17 +288,17 @@ class RedisStore:
         ]
         await self._create(keys=keys, args=[ttl_ms, record_id, *_fields(record)])
 
-    @_keeps_cancellation
+    @_uses_pool
     async def get(self, namespace: str, owner: str, record_id: str) -> dict[str, Any] | None:
         fields = await self._client.hgetall(self._key(namespace, owner, "r:", record_id))
         return _record(fields) if fields else None
 
-    @_keeps_cancellation
+    @_uses_pool
     async def get_payload(self, namespace: str, owner: str, record_id: str) -> Any:
         raw = await self._client.get(self._key(namespace, owner, "p:", record_id))
         return orjson.loads(raw) if raw is not None else None
 
-    @_keeps_cancellation
+    @_uses_pool
     async def delete(self, namespace: str, owner: str, record_id: str) -> None:
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.delete(
@@ -206,7 +309,7 @@ class RedisStore:
             pipe.zrem(self._key(namespace, owner, "idx"), record_id)
             await pipe.execute()
 
-    @_keeps_cancellation
+    @_uses_pool
     async def touch(
         self, namespace: str, owner: str, record_id: str, *, ttl_ms: int
     ) -> dict[str, Any] | None:
@@ -217,7 +320,7 @@ class RedisStore:
             *_, fields = await pipe.execute()
         return _record(fields) if fields else None
 
-    @_keeps_cancellation
+    @_uses_pool
     async def page(self, namespace: str, owner: str, *, before: int | None, limit: int) -> Page:
         index = self._key(namespace, owner, "idx")
         found: list[tuple[dict[str, Any], int]] = []
@@ -241,7 +344,7 @@ class RedisStore:
         found = found[:limit]
         return Page([record for record, _ in found], found[-1][1] if more else None)
 
-    @_keeps_cancellation
+    @_uses_pool
     async def transition(
         self,
         namespace: str,
@@ -264,7 +367,7 @@ class RedisStore:
         applied, flat = reply
         return Transition(bool(applied), _record(dict(zip(flat[::2], flat[1::2], strict=True))))
 
-    @_keeps_cancellation
+    @_uses_pool
     async def claim(
         self, namespace: str, owner: str, record_ids: Sequence[str], worker: str, *, lease_ms: int
     ) -> None:
@@ -273,11 +376,11 @@ class RedisStore:
                 pipe.set(self._key(namespace, owner, "l:", record_id), worker, px=lease_ms)
             await pipe.execute()
 
-    @_keeps_cancellation
+    @_uses_pool
     async def release(self, namespace: str, owner: str, record_id: str) -> None:
         await self._client.delete(self._key(namespace, owner, "l:", record_id))
 
-    @_keeps_cancellation
+    @_uses_pool
     async def leased(self, namespace: str, owner: str, record_ids: Sequence[str]) -> set[str]:
         if not record_ids:
             return set()
@@ -286,7 +389,15 @@ class RedisStore:
 
     @_keeps_cancellation
     async def subscribe(self) -> _RedisSubscription:
-        pubsub = self._client.pubsub()
+        """Listen to status events. The first call is made at start-up, so it checks the URL names the
+        kind of Redis there (one server or a cluster) and that the credentials are accepted."""
+        await self._check_server()
+        if self._cluster:
+            # Any node hears every event; a random one spreads the listeners and, after a failure,
+            # makes the next attempt likely to pick a live node.
+            pubsub = self._client.pubsub(node=random.choice(self._client.get_nodes()))
+        else:
+            pubsub = self._client.pubsub()
         try:
             await pubsub.subscribe(self._channel)
             # Wait for the confirmation: from then on no published event can be missed.
@@ -297,6 +408,31 @@ class RedisStore:
         except BaseException:
             await pubsub.aclose()  # its connection goes back to the pool
             raise
+
+    async def _check_server(self) -> None:
+        from redis.exceptions import AuthenticationError, RedisClusterException, ResponseError
+
+        where = f"`{self._url}`" if self._url else "the redis client"
+        try:
+            if self._cluster:
+                await self._client.initialize()
+                return
+            enabled = await self._client.execute_command("CLUSTER", "INFO")
+        except AuthenticationError as error:
+            # No URL in the message: it could reach a client if the first call comes from a request.
+            raise StoreUnavailable(f"redis refused the credentials in the `store` URL: {error}") from error
+        except RedisClusterException as error:
+            if "cluster mode is not enabled" in str(error).lower():
+                raise ValueError(
+                    f"{where} names a redis cluster but the server is not in cluster mode: use `redis://`"
+                ) from error
+            raise
+        except ResponseError:
+            return  # not a cluster node (or the user may not ask): a single server
+        if enabled:
+            raise ValueError(
+                f"{where} is a node of a redis cluster: use `redis+cluster://` to reach all of it"
+            )
 
     async def aclose(self) -> None:
         if self._owns_client:
