@@ -418,10 +418,13 @@ class RedisStore:
                 await self._client.initialize()
                 return
             enabled = await self._client.execute_command("CLUSTER", "INFO")
-        except AuthenticationError as error:
-            # No URL in the message: it could reach a client if the first call comes from a request.
-            raise StoreUnavailable(f"redis refused the credentials in the `store` URL: {error}") from error
-        except RedisClusterException as error:
+        except (AuthenticationError, RedisClusterException) as error:
+            refused = error if isinstance(error, AuthenticationError) else error.__cause__
+            if isinstance(refused, AuthenticationError):
+                # No URL in the message: it could reach a client if the first call comes from a request.
+                raise StoreUnavailable(
+                    f"redis refused the credentials in the `store` URL: {refused}"
+                ) from error
             if "cluster mode is not enabled" in str(error).lower():
                 raise ValueError(
                     f"{where} names a redis cluster but the server is not in cluster mode: use `redis://`"

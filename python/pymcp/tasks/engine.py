@@ -290,8 +290,11 @@ class TaskEngine:
             # When cancelled (tasks/cancel, expiry, terminal elsewhere, shutdown), whoever cancelled
             # has already settled the record.
             self._forget(task_id)
-        with contextlib.suppress(Exception):
-            await self._transition(owner, task_id, status, message, ACTIVE_STATUSES, payload=payload)
+        with contextlib.suppress(Exception):  # an outcome outlives a store failover of up to a lease
+            await ledger.retry_while_unavailable(
+                lambda: self._transition(owner, task_id, status, message, ACTIVE_STATUSES, payload=payload),
+                seconds=self._lease_ms / 1000,
+            )
         with contextlib.suppress(Exception):
             await self._store.release(ledger.NAMESPACE, owner, task_id)
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
+from pymcp.errors import ErrorCode, MCPError, StoreUnavailable, jsonrpc_error
 from pymcp.tasks.handle import CancelledError, TaskHandle
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "not_found",
     "plausible_task_id",
     "resolve_ttl",
+    "retry_while_unavailable",
     "run_to_outcome",
     "seconds_to_expiry",
     "stored_outcome",
@@ -166,6 +168,20 @@ async def run_to_outcome(
     if result.get("isError") is True:
         return "failed", MESSAGE_IS_ERROR, {"result": result}
     return "completed", "", {"result": result}
+
+
+async def retry_while_unavailable(write: Callable[[], Awaitable[object]], *, seconds: float) -> None:
+    """Run `write`, and again every half second while the store is unavailable (a Redis failover or
+    restart), for up to `seconds` (the lease: after it another worker may have settled the task)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            await write()
+            return
+        except StoreUnavailable:
+            if time.monotonic() + 0.5 > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def stored_outcome(record: Mapping[str, Any], payload: object) -> dict[str, Any] | MCPError:
