@@ -26,12 +26,16 @@ import redis
 from support.server import free_port
 
 __all__ = [
+    "APP_PASSWORD",
+    "APP_USER",
     "ClusterNode",
     "RedisClusterNodes",
     "TlsFiles",
+    "admin",
     "make_tls_files",
     "redis_cluster",
     "redis_cluster_url",
+    "tls_redis_server",
 ]
 
 APP_USER, APP_PASSWORD = "app", "app-secret"
@@ -122,7 +126,7 @@ def server_args(port: int, workdir: Path, tls: TlsFiles | None) -> list[str]:
 def admin(port: int, tls: TlsFiles | None = None) -> redis.Redis:
     """A plain synchronous connection to one node as the `default` user."""
     extra = {"ssl": True, "ssl_ca_certs": str(tls.ca)} if tls else {}
-    return redis.Redis(port=port, password=ADMIN_PASSWORD, socket_timeout=5, **extra)
+    return redis.Redis(host="127.0.0.1", port=port, password=ADMIN_PASSWORD, socket_timeout=5, **extra)
 
 
 @dataclass
@@ -284,6 +288,24 @@ def _wait_for_replicas(cluster: RedisClusterNodes, deadline: float) -> None:
         if time.monotonic() > deadline:
             pytest.fail("the test redis cluster's replicas did not sync", pytrace=False)
         time.sleep(0.05)
+
+
+@contextmanager
+def tls_redis_server(tls: TlsFiles, *, startup_timeout: float = 10.0) -> Iterator[int]:
+    """One `redis-server` (not a cluster) that speaks TLS only; yields its port."""
+    with tempfile.TemporaryDirectory(prefix="pymcp-redis-tls-") as workdir:
+        port = free_port()
+        process = subprocess.Popen(server_args(port, Path(workdir), tls), stdout=subprocess.DEVNULL)
+        node = ClusterNode(port, process)
+        try:
+            deadline = time.monotonic() + startup_timeout
+            while not _answers(port, tls):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("the TLS `redis-server` did not start", pytrace=False)
+                time.sleep(0.02)
+            yield port
+        finally:
+            node.stop()
 
 
 @pytest.fixture(scope="session")
