@@ -131,8 +131,8 @@ class ServerSettings:
     `max_json_depth` and `max_json_array_length` (of `params`), `body_timeout` and `body_min_rate` (a
     body must arrive within the first and, after a 5-second grace, at least at the second, in bytes per
     second), `max_tasks_per_principal` and `max_tasks` (running on one worker), `max_task_argument_bytes`
-    and `max_task_result_bytes`, and for a `redis://` store `store_pool_size` connections, for which a
-    request waits up to `store_pool_timeout` seconds.
+    and `max_task_result_bytes`, and for a Redis store (one server or a cluster) `store_pool_size` calls
+    at once, for a turn among which a request waits up to `store_pool_timeout` seconds.
     """
 
     name: str = "pymcp-kit"

@@ -168,6 +168,10 @@ async def test_a_cluster_url_names_a_cluster_and_the_right_credentials(redis_clu
         ValueError, match=r"a redis cluster has only database 0: remove `/2` from the `store`"
     ):
         open_store(redis_cluster_url + "/2")
+    for option, setting in (("max_connections", "store_pool_size"), ("timeout", "store_pool_timeout")):
+        for url in (redis_cluster_url, redis_cluster_url.replace("redis+cluster://", "redis://")):
+            with pytest.raises(ValueError, match=rf"may not set `{option}`: use the `{setting}` setting"):
+                open_store(f"{url}/0?{option}=5")
     plain = RedisStore(redis_cluster_url.replace("redis+cluster://", "redis://"))
     with pytest.raises(ValueError, match=r"is a node of a redis cluster: use `redis\+cluster://`"):
         await plain.subscribe()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pymcp.state.base import Page, Store, StoreEvent, Subscription, TaskStore, Transition
 from pymcp.state.memory import MemoryStore
+from pymcp.state.redis_url import REDIS_SCHEMES
 
 __all__ = [
     "MemoryStore",
@@ -32,7 +33,7 @@ def open_store(target: str | Store | None, *, pool_size: int = 64, pool_timeout:
     if target is None or target == "memory":
         return MemoryStore()
     if isinstance(target, str):
-        if target.startswith(("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")):
+        if target.startswith(REDIS_SCHEMES):
             from pymcp.state.redis import RedisStore  # lazily: redis is an optional dependency
 
             return RedisStore(target, pool_size=pool_size, pool_timeout=pool_timeout)

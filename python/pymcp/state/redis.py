@@ -22,21 +22,18 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
-from urllib.parse import unquote, urlsplit
 
 import orjson
 
 from pymcp.state.base import Page, StoreEvent, StoreUnavailable, Transition, log_store_failure
+from pymcp.state.redis_url import client_url, redacted
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.client import PubSub
     from redis.asyncio.cluster import RedisCluster
 
-__all__ = ["CLUSTER_SCHEMES", "RedisStore"]
-
-CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
-"""The URL schemes that name a Redis Cluster (any one node; the client finds the others)."""
+__all__ = ["RedisStore"]
 
 # On a cluster each subscription holds a connection of its node's pool for its lifetime: room for them
 # beyond the `pool_size` connections that commands share.
@@ -145,27 +142,6 @@ def _uses_pool(
     return _keeps_cancellation(call)
 
 
-def _cluster_url(url: str) -> str:
-    """The `redis://` or `rediss://` URL redis-py's cluster client reads, from a `redis+cluster://` one."""
-    plain = url.replace("+cluster://", "://", 1)
-    path = urlsplit(plain).path
-    if path not in ("", "/", "/0"):
-        raise ValueError(
-            f"a redis cluster has only database 0: remove `{path}` from the `store` URL `{_redacted(url)}`"
-        )
-    return plain
-
-
-def _redacted(url: str) -> str:
-    """`url` without its password, for error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = unquote(parts.username or "")
-    netloc = f"{user}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return parts._replace(netloc=netloc).geturl()
-
-
 def _fields(record: Mapping[str, Any]) -> list[bytes | str]:
     flat: list[bytes | str] = []
     for name, value in record.items():
@@ -226,20 +202,19 @@ class RedisStore:
 
         # Any: redis-py's reply types are unions of every RESP shape; replies are checked where used.
         self._client: Any
-        self._url = _redacted(target) if isinstance(target, str) else None
+        self._url = redacted(target) if isinstance(target, str) else None
+        url, cluster = client_url(target) if isinstance(target, str) else ("", False)
         # A cluster client's node pools raise at their cap instead of waiting: calls wait here instead.
         self._pool_slots: asyncio.Semaphore | None = None
         self._pool_timeout = pool_timeout
-        if isinstance(target, str) and target.startswith(CLUSTER_SCHEMES):
-            self._client = RedisCluster.from_url(
-                _cluster_url(target), max_connections=pool_size + _SUBSCRIPTION_CONNECTIONS
-            )
+        if cluster:
+            self._client = RedisCluster.from_url(url, max_connections=pool_size + _SUBSCRIPTION_CONNECTIONS)
             self._pool_slots = asyncio.Semaphore(pool_size)
             self._owns_client = True
-        elif isinstance(target, str):
+        elif url:
             # Blocking: under load a request waits for a connection (redis-py's default pool raises
             # at its cap, which looked like an outage); it fails only after `pool_timeout` seconds.
-            pool = BlockingConnectionPool.from_url(target, max_connections=pool_size, timeout=pool_timeout)
+            pool = BlockingConnectionPool.from_url(url, max_connections=pool_size, timeout=pool_timeout)
             self._client = Redis.from_pool(pool)  # closing the client closes the pool
             self._owns_client = True
         else:
