@@ -3,7 +3,8 @@
 Layout (P = prefix, N = namespace, H = hash of the owner, in braces so one owner's keys share a cluster
 slot): `P:N:{H}:r:ID` record hash (each field JSON), `P:N:{H}:p:ID` payload, `P:N:{H}:l:ID` lease,
 `P:N:{H}:idx` newest-first index (sorted set by creation position), `P:N:{H}:seq` position counter,
-`P:events` the status channel. Records and payloads expire through Redis; compare-and-set and the
+`P:events` the status channel, `P:count:{C}` a counter (sorted set of members by the time they stop
+counting; C = hash of its name). Records and payloads expire through Redis; compare-and-set and the
 event publish run in one Lua script, so an applied change is always announced.
 
 On Redis Cluster every script, transaction and multi-key command names keys of one record owner only,
@@ -84,6 +85,20 @@ return {allowed and 1 or 0, fields}
 """
 
 
+# KEYS: counter (sorted set: member → when it stops counting). ARGV: member, limit, ttl in ms.
+_ADMIT = """
+local clock = redis.call('TIME')
+local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 1
+"""
+
+
 def _keeps_cancellation(call: Callable[_P, Awaitable[_R]]) -> Callable[_P, Coroutine[Any, Any, _R]]:
     """Make a cancelled call raise `CancelledError`, whatever the client library did with it.
 
@@ -140,6 +155,11 @@ def _uses_pool(
             return await method(store, *args, **kwargs)
 
     return _keeps_cancellation(call)
+
+
+def _hashed(name: str) -> str:
+    """What keys hold instead of an owner's (or a counter's) name; in braces it is the key's hash tag."""
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _fields(record: Mapping[str, Any]) -> list[bytes | str]:
@@ -225,6 +245,7 @@ class RedisStore:
         self._channel = f"{prefix}:events"
         self._create = self._client.register_script(_CREATE)
         self._transition = self._client.register_script(_TRANSITION)
+        self._admit = self._client.register_script(_ADMIT)
 
     @property
     def client(self) -> Redis | RedisCluster:
@@ -249,8 +270,7 @@ class RedisStore:
             self._pool_slots.release()
 
     def _key(self, namespace: str, owner: str, kind: str, record_id: str = "") -> str:
-        owner_hash = hashlib.sha256(owner.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        return f"{self._prefix}:{namespace}:{{{owner_hash}}}:{kind}{record_id}"
+        return f"{self._prefix}:{namespace}:{{{_hashed(owner)}}}:{kind}{record_id}"
 
     @_uses_pool
     async def create(
@@ -361,6 +381,18 @@ class RedisStore:
             return set()
         holders = await self._client.mget([self._key(namespace, owner, "l:", rid) for rid in record_ids])
         return {rid for rid, holder in zip(record_ids, holders, strict=True) if holder is not None}
+
+    def _counter_key(self, counter: str) -> str:
+        # Hashed: a counter's name may hold an owner, and one counter is one key (one cluster slot).
+        return f"{self._prefix}:count:{{{_hashed(counter)}}}"
+
+    @_uses_pool
+    async def admit(self, counter: str, member: str, *, limit: int, ttl_ms: int) -> bool:
+        return bool(await self._admit(keys=[self._counter_key(counter)], args=[member, limit, ttl_ms]))
+
+    @_uses_pool
+    async def dismiss(self, counter: str, member: str) -> None:
+        await self._client.zrem(self._counter_key(counter), member)
 
     @_keeps_cancellation
     async def subscribe(self) -> _RedisSubscription:

@@ -83,8 +83,7 @@ class TaskEngine:
         self._page_size = page_size
         self._lease_ms = lease_ms
         self.worker_id = uuid.uuid4().hex
-        self._max_running_per_owner = max_running_per_owner
-        self._max_running = max_running
+        self._capacity = ledger.Capacity(self._store, max_running, max_running_per_owner, lease_ms)
         self._max_result_bytes = max_result_bytes
         self._running: dict[str, ledger.Running] = {}
         self._jobs: set[asyncio.Task[None]] = set()  # every task coroutine, including those saving an outcome
@@ -126,9 +125,9 @@ class TaskEngine:
             # An empty owner would pool every caller's tasks together: a server bug, never user input.
             raise ValueError("`owner` must be a non-empty identity")
         ttl = ledger.resolve_ttl(ttl_ms, self._default_ttl_ms, self._max_ttl_ms)
-        ledger.check_capacity(self._running, owner, self._max_running, self._max_running_per_owner)
-        await self.start()
         task_id = str(uuid.uuid4())
+        await self._capacity.admit(owner, task_id)
+        await self.start()
         now = ledger.timestamp()
         record = {
             "taskId": task_id,
@@ -180,6 +179,8 @@ class TaskEngine:
             status = change.record["status"]
             raise MCPError(ErrorCode.INVALID_PARAMS, f"cannot cancel a task in terminal status `{status}`")
         self._stop_local(task_id)
+        with contextlib.suppress(StoreUnavailable):  # else it stops counting when its lease lapses
+            await self._capacity.dismiss(owner, task_id)
         return ledger.wire(change.record)
 
     async def peek(
@@ -297,6 +298,7 @@ class TaskEngine:
             )
         with contextlib.suppress(Exception):
             await self._store.release(ledger.NAMESPACE, owner, task_id)
+            await self._capacity.dismiss(owner, task_id)
 
     def _forget(self, task_id: str) -> None:
         running = self._running.pop(task_id, None)
@@ -433,9 +435,7 @@ class TaskEngine:
                 by_owner.setdefault(running.owner, []).append(task_id)
             for owner, task_ids in by_owner.items():
                 try:
-                    await self._store.claim(
-                        ledger.NAMESPACE, owner, task_ids, self.worker_id, lease_ms=self._lease_ms
-                    )
+                    await self._capacity.hold(owner, task_ids, self.worker_id)
                     for task_id in task_ids:
                         record = await self._store.get(ledger.NAMESPACE, owner, task_id)
                         if record is None or record["status"] in TERMINAL_STATUSES:

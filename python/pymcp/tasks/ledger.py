@@ -1,5 +1,5 @@
 """The task ledger: the MCP `Task` view of a stored record, cursors, the limits of a task id, a ttl and
-the tasks running here, running a task's code to its outcome, and reading that outcome back."""
+the running tasks (`Capacity`), running a task's code to its outcome, and reading that outcome back."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import asyncio
 import base64
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from pymcp.errors import ErrorCode, MCPError, StoreUnavailable, jsonrpc_error
+from pymcp.state.base import Store
 from pymcp.tasks.handle import CancelledError, TaskHandle
 
 __all__ = [
@@ -22,10 +23,10 @@ __all__ = [
     "MESSAGE_SHUTDOWN",
     "MESSAGE_WORKER_LOST",
     "NAMESPACE",
+    "Capacity",
     "Records",
     "Running",
     "cancel_was_swallowed",
-    "check_capacity",
     "decode_cursor",
     "encode_cursor",
     "error_payload",
@@ -199,13 +200,38 @@ def stored_outcome(record: Mapping[str, Any], payload: object) -> dict[str, Any]
     return MCPError(ErrorCode.INTERNAL_ERROR, record.get("statusMessage") or MESSAGE_INTERNAL)
 
 
-def check_capacity(running: Mapping[str, Running], owner: str, max_running: int, max_per_owner: int) -> None:
-    """Refuse a task beyond the running limits of this worker (each holds its arguments in memory)."""
-    if len(running) >= max_running:
-        raise MCPError(ErrorCode.RATE_LIMITED, f"the server runs its limit of {max_running} tasks")
-    mine = sum(1 for task in running.values() if task.owner == owner)
-    if mine >= max_per_owner:
-        raise MCPError(
-            ErrorCode.RATE_LIMITED,
-            f"too many running tasks for this caller (limit {max_per_owner})",
-        )
+_RUNNING = "task:running"  # the store's counter of running tasks; with ":" and the owner, the owner's
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """The running-task limits, counted in the store so that they hold across every worker on it. A task
+    counts until it ends or is cancelled, or (its worker gone, or stopped it otherwise) its lease lapses."""
+
+    store: Store
+    max_running: int
+    max_per_owner: int
+    lease_ms: int
+
+    async def admit(self, owner: str, task_id: str) -> None:
+        """Count a new task, or refuse it beyond a limit."""
+        mine = f"{_RUNNING}:{owner}"
+        if not await self.store.admit(mine, task_id, limit=self.max_per_owner, ttl_ms=self.lease_ms):
+            message = f"too many running tasks for this caller (limit {self.max_per_owner})"
+            raise MCPError(ErrorCode.RATE_LIMITED, message)
+        if not await self.store.admit(_RUNNING, task_id, limit=self.max_running, ttl_ms=self.lease_ms):
+            await self.store.dismiss(mine, task_id)
+            raise MCPError(ErrorCode.RATE_LIMITED, f"the server runs its limit of {self.max_running} tasks")
+
+    async def hold(self, owner: str, task_ids: Sequence[str], worker: str) -> None:
+        """Renew the leases and the counts of tasks running on `worker`."""
+        await self.store.claim(NAMESPACE, owner, task_ids, worker, lease_ms=self.lease_ms)
+        for task_id in task_ids:
+            await self.store.admit(
+                f"{_RUNNING}:{owner}", task_id, limit=self.max_per_owner, ttl_ms=self.lease_ms
+            )
+            await self.store.admit(_RUNNING, task_id, limit=self.max_running, ttl_ms=self.lease_ms)
+
+    async def dismiss(self, owner: str, task_id: str) -> None:
+        await self.store.dismiss(f"{_RUNNING}:{owner}", task_id)
+        await self.store.dismiss(_RUNNING, task_id)
