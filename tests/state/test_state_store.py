@@ -169,6 +169,16 @@ async def test_memory_store_expiry_follows_its_clock() -> None:
     assert store._spaces == {}  # nothing of an expired owner is kept
 
 
+async def test_memory_store_forgets_counters_whose_members_all_lapsed() -> None:
+    now = [100.0]
+    store = MemoryStore(clock=lambda: now[0])
+    for owner in ("alice", "bob"):
+        assert await store.admit(f"running:{owner}", "t1", limit=1, ttl_ms=1000)
+    now[0] += 61
+    assert await store.admit("running:carol", "t2", limit=1, ttl_ms=1000)
+    assert list(store._counters) == ["running:carol"]
+
+
 @pytest.mark.redis
 async def test_redis_keys_are_namespaced_by_a_hash_of_the_owner(redis_url: str) -> None:
     from pymcp.state.redis import RedisStore

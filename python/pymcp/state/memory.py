@@ -68,6 +68,7 @@ class MemoryStore:
         self._expiries: list[tuple[float, str, str, str]] = []  # heap of (expires_at, namespace, owner, id)
         self._leases: dict[tuple[str, str, str], float] = {}
         self._counters: dict[str, dict[str, float]] = {}  # counter → member → when it stops counting
+        self._counters_swept = clock()
         self._subscriptions: set[_MemorySubscription] = set()
         self._live = 0  # entries in every space: the expiry heap is rebuilt when stale items dominate
 
@@ -196,6 +197,13 @@ class MemoryStore:
 
     async def admit(self, counter: str, member: str, *, limit: int, ttl_ms: int) -> bool:
         now = self._clock()
+        if now - self._counters_swept > 60:  # counters nobody admits to any more must not stay for ever
+            self._counters_swept = now
+            self._counters = {
+                name: live
+                for name, members in self._counters.items()
+                if (live := {held: until for held, until in members.items() if until > now})
+            }
         members = {held: until for held, until in self._counters.get(counter, {}).items() if until > now}
         if member not in members and len(members) >= limit:
             return False
