@@ -164,10 +164,10 @@ async def test_a_call_waits_for_its_turn_when_the_pool_is_busy(redis_cluster_url
 
 
 async def test_a_cluster_url_names_a_cluster_and_the_right_credentials(redis_cluster_url: str) -> None:
-    with pytest.raises(
-        ValueError, match=r"a redis cluster has only database 0: remove `/2` from the `store`"
-    ):
+    with pytest.raises(ValueError, match=r"a redis cluster has only database 0: remove `/2`") as bad:
         open_store(redis_cluster_url + "/2")
+    assert APP_PASSWORD not in str(bad.value)
+    assert "`store` URL `redis+cluster://app:***@127.0.0.1:" in str(bad.value)
     for option, setting in (("max_connections", "store_pool_size"), ("timeout", "store_pool_timeout")):
         for url in (redis_cluster_url, redis_cluster_url.replace("redis+cluster://", "redis://")):
             with pytest.raises(ValueError, match=rf"may not set `{option}`: use the `{setting}` setting"):

@@ -40,7 +40,5 @@ def redacted(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    netloc = f"{unquote(parts.username or '')}:***@{parts.hostname}" + (
-        f":{parts.port}" if parts.port else ""
-    )
+    netloc = f"{unquote(parts.username or '')}:***@{parts.netloc.rpartition('@')[2]}"
     return parts._replace(netloc=netloc).geturl()
