@@ -243,9 +243,10 @@ def create_app(
     with `server_settings` / `middleware_config`; an unknown or conflicting keyword is a `TypeError`.
     The global registries are copied now: register later through `get_registry_manager(app)`.
 
-    `store` holds tasks and sessions: `None`/`"memory"` (this process only), a `redis://` URL (every
-    worker pointed at it serves every session and task; needs `pymcp-kit[redis]`), or a `Store`
-    object, which the caller closes (a URL's connection is closed with the app).
+    `store` holds tasks and sessions: `None`/`"memory"` (this process only), a `redis://` URL, or a
+    `redis+cluster://` URL of a Redis Cluster (every worker pointed at it serves every session and task;
+    needs `pymcp-kit[redis]`; see `pymcp.state.open_store`), or a `Store` object, which the caller
+    closes (a URL's connection is closed with the app).
     """
     unknown = sorted(key for key in kwargs if key not in _SERVER_KWARGS and key not in _MIDDLEWARE_KWARGS)
     if unknown:

@@ -1,4 +1,5 @@
-"""Redis under load and during an outage (issue 12, finding 14): an in-process worker, a real redis-server."""
+"""Redis under load and during an outage (issue 12, finding 14): an in-process worker, a real redis-server
+(and a real Redis Cluster under load)."""
 
 from __future__ import annotations
 
@@ -53,8 +54,11 @@ async def one_user(http: httpx.AsyncClient, url: str, n: int) -> tuple[int, int,
     return 200, answered.status_code, answered.json()
 
 
-def test_500_concurrent_users_on_one_redis_backed_worker_all_succeed(redis_url: str) -> None:
-    with serve(build(redis_url, store_pool_size=16)) as base:
+@pytest.mark.parametrize("redis_fixture", ["redis_url", "redis_cluster_url"])
+def test_500_concurrent_users_on_one_redis_backed_worker_all_succeed(
+    redis_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    with serve(build(request.getfixturevalue(redis_fixture), store_pool_size=16)) as base:
 
         async def crowd() -> list[tuple[int, int, Any]]:
             # No keep-alive: uvicorn closes idle connections after 5 s, which a slow crowd would race.

@@ -203,7 +203,10 @@ async def test_touch_extends_a_record_and_returns_it(store_factory: StoreFactory
 
 
 def test_open_store_rejects_what_it_cannot_open() -> None:
-    with pytest.raises(ValueError, match=r"unknown store `mysql://x`: expected `memory` or a `redis://` URL"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown store `mysql://x`: expected `memory`, a `redis://` or a `redis\+cluster://` URL",
+    ):
         open_store("mysql://x")
     with pytest.raises(TypeError, match=r"`store` must be a URL or a `Store`, not `int`"):
         open_store(42)  # type: ignore[arg-type]

@@ -1,8 +1,9 @@
-"""When the store cannot be reached: a clear 503 for what needs it, held sessions keep serving, and a
-worker whose store is down at startup does not start."""
+"""When the store cannot be reached: a clear 503 for what needs it, held sessions keep serving, a worker
+whose store is down at startup does not start, and a task ending during a short outage keeps its outcome."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +16,7 @@ import redis.exceptions
 from pymcp import create_app
 from pymcp.state import MemoryStore
 from pymcp.state.store import StoreUnavailable
+from pymcp.tasks import TaskEngine, TaskHandle
 from server.mcp_client import McpClient, initialize_message
 from support.mcp_schema import validate_message
 from support.server import serve
@@ -84,3 +86,35 @@ async def test_a_worker_whose_redis_is_down_does_not_start() -> None:
         async with app.router.lifespan_context(app):
             pass
     assert isinstance(raised.value.__cause__, redis.exceptions.ConnectionError)
+
+
+class FailingOver(MemoryStore):
+    """A memory store whose next `failures` compare-and-sets fail as during a Redis failover."""
+
+    failures = 0
+
+    async def transition(self, *args: Any, **kwargs: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise StoreUnavailable
+        return await super().transition(*args, **kwargs)
+
+
+async def test_a_task_that_ends_while_the_store_fails_over_keeps_its_outcome() -> None:
+    store = FailingOver()
+    engine = TaskEngine(store, lease_ms=10_000)
+    gate = asyncio.Event()
+
+    async def run(handle: TaskHandle) -> dict[str, Any]:
+        await gate.wait()
+        return {"content": [{"type": "text", "text": "kept"}]}
+
+    try:
+        task = await engine.create(owner="alice", run=run, session_id=None, ttl_ms=None)
+        store.failures = 3  # about 1.5 s of retries: well within the lease
+        gate.set()
+        result = await engine.result("alice", task["taskId"])
+        assert result["content"] == [{"type": "text", "text": "kept"}]
+        assert store.failures == 0
+    finally:
+        await engine.aclose()

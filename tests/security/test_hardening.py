@@ -27,7 +27,7 @@ from pymcp.security import (
     TokenMapAuthenticator,
 )
 from pymcp.state.store import SUBSCRIPTION_QUEUE_SIZE, MemoryStore
-from pymcp.tasks.ledger import KeptTasks
+from pymcp.tasks.ledger import Capacity
 from server.mcp_client import ACCEPT, McpClient, initialize_message
 from support.authservers import CLIENT_ID, CLIENT_SECRET, IdentityProvider
 from support.server import serve
@@ -622,19 +622,18 @@ def test_finished_tasks_a_caller_keeps_are_bounded_until_they_expire() -> None:
         assert "result" in start(bob, 60_000)  # another caller is not affected
 
 
-def test_kept_tasks_free_their_place_when_their_ttl_ends() -> None:
+async def test_kept_tasks_free_their_place_when_their_ttl_ends() -> None:
     clock = FakeClock()
-    kept = KeptTasks(2, clock=clock)
-    kept.add("alice", 1_000)
-    kept.add("alice", 5_000)
-    with pytest.raises(MCPError, match=r"its limit .* until the oldest expires in 1 s"):
-        kept.add("alice", 1_000)
+    capacity = Capacity(MemoryStore(clock=clock), 10, 10, lease_ms=1_000, max_kept_per_owner=2)
+    await capacity.admit("alice", "a1", ttl_ms=1_000)
+    await capacity.admit("alice", "a2", ttl_ms=5_000)
+    for task_id in ("a1", "a2"):
+        await capacity.dismiss("alice", task_id)  # finished: no longer running, still kept
+    with pytest.raises(MCPError, match=r"this caller keeps 2 tasks, its limit"):
+        await capacity.admit("alice", "a3", ttl_ms=1_000)
+    await capacity.admit("bob", "b1", ttl_ms=1_000)  # another caller is not affected
     clock.advance(1)
-    kept.add("alice", 1_000)  # the first expired
-    kept.add("bob", 1_000)
-    clock.advance(5)
-    kept.prune()
-    assert len(kept) == 0  # callers whose tasks all expired are forgotten
+    await capacity.admit("alice", "a3", ttl_ms=1_000)  # the first one's ttl ended
 
 
 # -- 15: a deleted session frees its memory at once; event queues are bounded -----------------------------

@@ -1,5 +1,5 @@
-"""The `Store` contract, run on `MemoryStore` and on a real Redis: records, payloads, pages, compare-and-set,
-leases, events, expiry and owner isolation."""
+"""The `Store` contract, run on `MemoryStore`, on a real Redis and on a real Redis Cluster: records,
+payloads, pages, compare-and-set, leases, counters, events, expiry and owner isolation."""
 
 from __future__ import annotations
 
@@ -133,6 +133,27 @@ async def test_applied_transitions_reach_every_subscriber(store_factory: StoreFa
     await second.aclose()
 
 
+async def test_counters_admit_up_to_their_limit_for_every_worker(store_factory: StoreFactory) -> None:
+    here, there = store_factory(), store_factory()
+    assert await here.admit("running", "a", limit=2, ttl_ms=60_000)
+    assert await there.admit("running", "b", limit=2, ttl_ms=60_000)
+    assert not await here.admit("running", "c", limit=2, ttl_ms=60_000)
+    assert await there.admit("running", "a", limit=2, ttl_ms=60_000)  # a member is always renewed
+    await here.dismiss("running", "b")
+    await here.dismiss("running", "never-admitted")
+    assert await there.admit("running", "c", limit=2, ttl_ms=60_000)
+    assert not await here.admit("running", "d", limit=2, ttl_ms=60_000)
+    assert await here.admit("running:alice", "d", limit=1, ttl_ms=60_000)  # another counter
+
+
+async def test_a_member_not_renewed_stops_counting(store: Store) -> None:
+    assert await store.admit("running", "lapses", limit=1, ttl_ms=20)
+    assert await eventually(lambda: store.admit("running", "next", limit=1, ttl_ms=60_000))
+    assert not await store.admit("running", "third", limit=1, ttl_ms=60_000)
+    await store.dismiss("running", "next")
+    assert await store.admit("running", "third", limit=1, ttl_ms=60_000)
+
+
 async def test_memory_store_expiry_follows_its_clock() -> None:
     now = [100.0]
     store = MemoryStore(clock=lambda: now[0])
@@ -144,6 +165,16 @@ async def test_memory_store_expiry_follows_its_clock() -> None:
     now[0] += 0.5
     assert await store.get(NS, "alice", "t1") is None
     assert store._spaces == {}  # nothing of an expired owner is kept
+
+
+async def test_memory_store_forgets_counters_whose_members_all_lapsed() -> None:
+    now = [100.0]
+    store = MemoryStore(clock=lambda: now[0])
+    for owner in ("alice", "bob"):
+        assert await store.admit(f"running:{owner}", "t1", limit=1, ttl_ms=1000)
+    now[0] += 61
+    assert await store.admit("running:carol", "t2", limit=1, ttl_ms=1000)
+    assert list(store._counters) == ["running:carol"]
 
 
 @pytest.mark.redis

@@ -1,7 +1,8 @@
 """A real `redis-server` on a free loopback port in a temporary directory, for tests marked `redis`.
 
 Use the `redis_url` fixture (session-wide server; give each test its own key prefix), or `store_factory`,
-which runs a test once on `MemoryStore` and once on `RedisStore`. Without the binary the test fails and
+which runs a test on `MemoryStore`, on `RedisStore` over one server and on `RedisStore` over a 6-node Redis
+Cluster (`support.redis_cluster`). Without the binary the test fails and
 says how to install it: a silent skip would hide a whole backend.
 """
 
@@ -74,7 +75,13 @@ def redis_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("redis-cluster", marks=pytest.mark.redis),
+    ]
+)
 async def store_factory(request: pytest.FixtureRequest) -> AsyncIterator[StoreFactory]:
     if request.param == "memory":
         common = MemoryStore()
@@ -82,7 +89,7 @@ async def store_factory(request: pytest.FixtureRequest) -> AsyncIterator[StoreFa
         return
     from pymcp.state.redis import RedisStore
 
-    url = request.getfixturevalue("redis_url")
+    url = request.getfixturevalue("redis_url" if request.param == "redis" else "redis_cluster_url")
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     opened: list[RedisStore] = []
 

@@ -1,4 +1,4 @@
-"""Fixtures: `store_factory` (memory and real Redis) and `redis_url`."""
+"""Fixtures: `store_factory` (memory, real Redis and a real Redis Cluster) and `redis_url`."""
 
 from support.redis import redis_url, store_factory
 

@@ -133,6 +133,16 @@ class Store(Protocol):
         """The ids among `record_ids` whose lease is still held by some worker."""
         ...
 
+    async def admit(self, counter: str, member: str, *, limit: int, ttl_ms: int) -> bool:
+        """Count `member` in `counter` for `ttl_ms` (admitting it again renews it) unless the counter
+        already holds `limit` other live members: then `False`. Every worker on the store sees the same
+        counts, so a limit checked here holds across all of them."""
+        ...
+
+    async def dismiss(self, counter: str, member: str) -> None:
+        """Stop counting `member` in `counter`."""
+        ...
+
     async def subscribe(self) -> Subscription: ...
 
     async def aclose(self) -> None: ...

@@ -67,6 +67,8 @@ class MemoryStore:
         self._spaces: dict[tuple[str, str], _OwnerSpace] = {}
         self._expiries: list[tuple[float, str, str, str]] = []  # heap of (expires_at, namespace, owner, id)
         self._leases: dict[tuple[str, str, str], float] = {}
+        self._counters: dict[str, dict[str, float]] = {}  # counter → member → when it stops counting
+        self._counters_swept = clock()
         self._subscriptions: set[_MemorySubscription] = set()
         self._live = 0  # entries in every space: the expiry heap is rebuilt when stale items dominate
 
@@ -192,6 +194,28 @@ class MemoryStore:
     async def leased(self, namespace: str, owner: str, record_ids: Sequence[str]) -> set[str]:
         now = self._clock()
         return {rid for rid in record_ids if self._leases.get((namespace, owner, rid), now) > now}
+
+    async def admit(self, counter: str, member: str, *, limit: int, ttl_ms: int) -> bool:
+        now = self._clock()
+        if now - self._counters_swept > 60:  # counters nobody admits to any more must not stay for ever
+            self._counters_swept = now
+            self._counters = {
+                name: live
+                for name, members in self._counters.items()
+                if (live := {held: until for held, until in members.items() if until > now})
+            }
+        members = {held: until for held, until in self._counters.get(counter, {}).items() if until > now}
+        if member not in members and len(members) >= limit:
+            return False
+        members[member] = now + ttl_ms / 1000
+        self._counters[counter] = members
+        return True
+
+    async def dismiss(self, counter: str, member: str) -> None:
+        members = self._counters.get(counter, {})
+        members.pop(member, None)
+        if not members:
+            self._counters.pop(counter, None)
 
     async def subscribe(self) -> Subscription:
         subscription = _MemorySubscription(self)

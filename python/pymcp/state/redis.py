@@ -3,8 +3,14 @@
 Layout (P = prefix, N = namespace, H = hash of the owner, in braces so one owner's keys share a cluster
 slot): `P:N:{H}:r:ID` record hash (each field JSON), `P:N:{H}:p:ID` payload, `P:N:{H}:l:ID` lease,
 `P:N:{H}:idx` newest-first index (sorted set by creation position), `P:N:{H}:seq` position counter,
-`P:events` the status channel. Records and payloads expire through Redis; compare-and-set and the
+`P:events` the status channel, `P:count:{C}` a counter (sorted set of members by the time they stop
+counting; C = hash of its name). Records and payloads expire through Redis; compare-and-set and the
 event publish run in one Lua script, so an applied change is always announced.
+
+On Redis Cluster every script, transaction and multi-key command names keys of one record owner only,
+so it touches one slot. The channel is not a key: a `PUBLISH` (in the script) reaches the subscribers
+of every node, so a subscription listens on any one node. Sharded pub/sub would not do: a script may
+only `SPUBLISH` to a channel of its own slot, one per owner, and no subscriber can know every owner.
 """
 
 from __future__ import annotations
@@ -13,18 +19,26 @@ import asyncio
 import functools
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
 
 from pymcp.state.base import Page, StoreEvent, StoreUnavailable, Transition, log_store_failure
+from pymcp.state.redis_url import client_url, redacted
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.client import PubSub
+    from redis.asyncio.cluster import RedisCluster
 
 __all__ = ["RedisStore"]
+
+# On a cluster each subscription holds a connection of its node's pool for its lifetime: room for them
+# beyond the `pool_size` connections that commands share.
+_SUBSCRIPTION_CONNECTIONS = 16
 
 logger = logging.getLogger("pymcp.state")
 
@@ -71,6 +85,20 @@ return {allowed and 1 or 0, fields}
 """
 
 
+# KEYS: counter (sorted set: member → when it stops counting). ARGV: member, limit, ttl in ms.
+_ADMIT = """
+local clock = redis.call('TIME')
+local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 1
+"""
+
+
 def _keeps_cancellation(call: Callable[_P, Awaitable[_R]]) -> Callable[_P, Coroutine[Any, Any, _R]]:
     """Make a cancelled call raise `CancelledError`, whatever the client library did with it.
 
@@ -89,9 +117,7 @@ def _keeps_cancellation(call: Callable[_P, Awaitable[_R]]) -> Callable[_P, Corou
         except Exception as error:
             if task is not None and task.cancelling() > cancels_before:
                 raise asyncio.CancelledError from error
-            from redis.exceptions import ConnectionError, TimeoutError  # loaded with the client
-
-            if isinstance(error, ConnectionError | TimeoutError):
+            if _is_outage(error):
                 log_store_failure(logger, "redis", error)
                 raise StoreUnavailable from error
             raise
@@ -100,6 +126,40 @@ def _keeps_cancellation(call: Callable[_P, Awaitable[_R]]) -> Callable[_P, Corou
         return outcome
 
     return guarded
+
+
+def _is_outage(error: Exception) -> bool:
+    """Whether `error` means Redis (or the cluster's node for a key) cannot serve now: unreachable, out
+    of connections, refusing the credentials, or a cluster failing over (down, slot not covered)."""
+    from redis.exceptions import (  # loaded with the client
+        ClusterError,
+        ConnectionError,
+        RedisClusterException,
+        TimeoutError,
+        TryAgainError,
+    )
+
+    return isinstance(
+        error, ConnectionError | TimeoutError | ClusterError | TryAgainError | RedisClusterException
+    )
+
+
+def _uses_pool(
+    method: Callable[Concatenate[RedisStore, _P], Awaitable[_R]],
+) -> Callable[Concatenate[RedisStore, _P], Coroutine[Any, Any, _R]]:
+    """Run a store call holding one of the `pool_size` slots (see `RedisStore._pool_slot`)."""
+
+    @functools.wraps(method)
+    async def call(store: RedisStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        async with store._pool_slot():
+            return await method(store, *args, **kwargs)
+
+    return _keeps_cancellation(call)
+
+
+def _hashed(name: str) -> str:
+    """What keys hold instead of an owner's (or a counter's) name; in braces it is the key's hash tag."""
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _fields(record: Mapping[str, Any]) -> list[bytes | str]:
@@ -135,15 +195,26 @@ class _RedisSubscription:
 
 
 class RedisStore:
-    """The store for many workers. `target` is a `redis://` URL or a `redis.asyncio.Redis` client."""
+    """The store for many workers. `target` is a `redis://`, `rediss://` or `unix://` URL, a
+    `redis+cluster://` or `rediss+cluster://` URL of any node of a Redis Cluster, or a ready
+    `redis.asyncio.Redis` or `redis.asyncio.cluster.RedisCluster` client (its owner closes it).
+
+    At most `pool_size` store calls use Redis at once; the others wait up to `pool_timeout` seconds
+    for their turn, then fail as an outage (`StoreUnavailable`)."""
 
     def __init__(
-        self, target: str | Redis, *, prefix: str = "pymcp", pool_size: int = 64, pool_timeout: float = 10.0
+        self,
+        target: str | Redis | RedisCluster,
+        *,
+        prefix: str = "pymcp",
+        pool_size: int = 64,
+        pool_timeout: float = 10.0,
     ) -> None:
         if pool_size < 1 or pool_timeout <= 0:
             raise ValueError("`store_pool_size` and `store_pool_timeout` must be positive")
         try:
             from redis.asyncio import BlockingConnectionPool, Redis  # lazily: an optional dependency
+            from redis.asyncio.cluster import RedisCluster
         except ImportError as error:
             raise ImportError(
                 'the redis store needs the `redis` package: `pip install "redis>=5"`'
@@ -151,30 +222,57 @@ class RedisStore:
 
         # Any: redis-py's reply types are unions of every RESP shape; replies are checked where used.
         self._client: Any
-        if isinstance(target, str):
+        self._url = redacted(target) if isinstance(target, str) else None
+        url, cluster = client_url(target) if isinstance(target, str) else ("", False)
+        # A cluster client's node pools raise at their cap instead of waiting: calls wait here instead.
+        self._pool_slots: asyncio.Semaphore | None = None
+        self._pool_timeout = pool_timeout
+        if cluster:
+            self._client = RedisCluster.from_url(url, max_connections=pool_size + _SUBSCRIPTION_CONNECTIONS)
+            self._pool_slots = asyncio.Semaphore(pool_size)
+            self._owns_client = True
+        elif url:
             # Blocking: under load a request waits for a connection (redis-py's default pool raises
             # at its cap, which looked like an outage); it fails only after `pool_timeout` seconds.
-            pool = BlockingConnectionPool.from_url(target, max_connections=pool_size, timeout=pool_timeout)
+            pool = BlockingConnectionPool.from_url(url, max_connections=pool_size, timeout=pool_timeout)
             self._client = Redis.from_pool(pool)  # closing the client closes the pool
             self._owns_client = True
         else:
             self._client = target
             self._owns_client = False
+        self._cluster = isinstance(self._client, RedisCluster)
         self._prefix = prefix
         self._channel = f"{prefix}:events"
         self._create = self._client.register_script(_CREATE)
         self._transition = self._client.register_script(_TRANSITION)
+        self._admit = self._client.register_script(_ADMIT)
 
     @property
-    def client(self) -> Redis:
-        client: Redis = self._client
+    def client(self) -> Redis | RedisCluster:
+        client: Redis | RedisCluster = self._client
         return client
 
-    def _key(self, namespace: str, owner: str, kind: str, record_id: str = "") -> str:
-        owner_hash = hashlib.sha256(owner.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        return f"{self._prefix}:{namespace}:{{{owner_hash}}}:{kind}{record_id}"
+    @asynccontextmanager
+    async def _pool_slot(self) -> AsyncIterator[None]:
+        if self._pool_slots is None:
+            yield  # the connection pool itself waits
+            return
+        try:
+            async with asyncio.timeout(self._pool_timeout):
+                await self._pool_slots.acquire()
+        except TimeoutError as error:
+            from redis.exceptions import ConnectionError
 
-    @_keeps_cancellation
+            raise ConnectionError("no connection available") from error  # what the pool would say
+        try:
+            yield
+        finally:
+            self._pool_slots.release()
+
+    def _key(self, namespace: str, owner: str, kind: str, record_id: str = "") -> str:
+        return f"{self._prefix}:{namespace}:{{{_hashed(owner)}}}:{kind}{record_id}"
+
+    @_uses_pool
     async def create(
         self, namespace: str, owner: str, record_id: str, record: Mapping[str, Any], *, ttl_ms: int
     ) -> None:
@@ -185,17 +283,17 @@ class RedisStore:
         ]
         await self._create(keys=keys, args=[ttl_ms, record_id, *_fields(record)])
 
-    @_keeps_cancellation
+    @_uses_pool
     async def get(self, namespace: str, owner: str, record_id: str) -> dict[str, Any] | None:
         fields = await self._client.hgetall(self._key(namespace, owner, "r:", record_id))
         return _record(fields) if fields else None
 
-    @_keeps_cancellation
+    @_uses_pool
     async def get_payload(self, namespace: str, owner: str, record_id: str) -> Any:
         raw = await self._client.get(self._key(namespace, owner, "p:", record_id))
         return orjson.loads(raw) if raw is not None else None
 
-    @_keeps_cancellation
+    @_uses_pool
     async def delete(self, namespace: str, owner: str, record_id: str) -> None:
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.delete(
@@ -206,7 +304,7 @@ class RedisStore:
             pipe.zrem(self._key(namespace, owner, "idx"), record_id)
             await pipe.execute()
 
-    @_keeps_cancellation
+    @_uses_pool
     async def touch(
         self, namespace: str, owner: str, record_id: str, *, ttl_ms: int
     ) -> dict[str, Any] | None:
@@ -217,7 +315,7 @@ class RedisStore:
             *_, fields = await pipe.execute()
         return _record(fields) if fields else None
 
-    @_keeps_cancellation
+    @_uses_pool
     async def page(self, namespace: str, owner: str, *, before: int | None, limit: int) -> Page:
         index = self._key(namespace, owner, "idx")
         found: list[tuple[dict[str, Any], int]] = []
@@ -241,7 +339,7 @@ class RedisStore:
         found = found[:limit]
         return Page([record for record, _ in found], found[-1][1] if more else None)
 
-    @_keeps_cancellation
+    @_uses_pool
     async def transition(
         self,
         namespace: str,
@@ -264,7 +362,7 @@ class RedisStore:
         applied, flat = reply
         return Transition(bool(applied), _record(dict(zip(flat[::2], flat[1::2], strict=True))))
 
-    @_keeps_cancellation
+    @_uses_pool
     async def claim(
         self, namespace: str, owner: str, record_ids: Sequence[str], worker: str, *, lease_ms: int
     ) -> None:
@@ -273,20 +371,40 @@ class RedisStore:
                 pipe.set(self._key(namespace, owner, "l:", record_id), worker, px=lease_ms)
             await pipe.execute()
 
-    @_keeps_cancellation
+    @_uses_pool
     async def release(self, namespace: str, owner: str, record_id: str) -> None:
         await self._client.delete(self._key(namespace, owner, "l:", record_id))
 
-    @_keeps_cancellation
+    @_uses_pool
     async def leased(self, namespace: str, owner: str, record_ids: Sequence[str]) -> set[str]:
         if not record_ids:
             return set()
         holders = await self._client.mget([self._key(namespace, owner, "l:", rid) for rid in record_ids])
         return {rid for rid, holder in zip(record_ids, holders, strict=True) if holder is not None}
 
+    def _counter_key(self, counter: str) -> str:
+        # Hashed: a counter's name may hold an owner, and one counter is one key (one cluster slot).
+        return f"{self._prefix}:count:{{{_hashed(counter)}}}"
+
+    @_uses_pool
+    async def admit(self, counter: str, member: str, *, limit: int, ttl_ms: int) -> bool:
+        return bool(await self._admit(keys=[self._counter_key(counter)], args=[member, limit, ttl_ms]))
+
+    @_uses_pool
+    async def dismiss(self, counter: str, member: str) -> None:
+        await self._client.zrem(self._counter_key(counter), member)
+
     @_keeps_cancellation
     async def subscribe(self) -> _RedisSubscription:
-        pubsub = self._client.pubsub()
+        """Listen to status events. The first call is made at start-up, so it checks the URL names the
+        kind of Redis there (one server or a cluster) and that the credentials are accepted."""
+        await self._check_server()
+        if self._cluster:
+            # Any node hears every event; a random one spreads the listeners and, after a failure,
+            # makes the next attempt likely to pick a live node.
+            pubsub = self._client.pubsub(node=random.choice(self._client.get_nodes()))
+        else:
+            pubsub = self._client.pubsub()
         try:
             await pubsub.subscribe(self._channel)
             # Wait for the confirmation: from then on no published event can be missed.
@@ -297,6 +415,34 @@ class RedisStore:
         except BaseException:
             await pubsub.aclose()  # its connection goes back to the pool
             raise
+
+    async def _check_server(self) -> None:
+        from redis.exceptions import AuthenticationError, RedisClusterException, ResponseError
+
+        where = f"`{self._url}`" if self._url else "the redis client"
+        try:
+            if self._cluster:
+                await self._client.initialize()
+                return
+            enabled = await self._client.execute_command("CLUSTER", "INFO")
+        except (AuthenticationError, RedisClusterException) as error:
+            refused = error if isinstance(error, AuthenticationError) else error.__cause__
+            if isinstance(refused, AuthenticationError):
+                # No URL in the message: it could reach a client if the first call comes from a request.
+                raise StoreUnavailable(
+                    f"redis refused the credentials in the `store` URL: {refused}"
+                ) from error
+            if "cluster mode is not enabled" in str(error).lower():
+                raise ValueError(
+                    f"{where} names a redis cluster but the server is not in cluster mode: use `redis://`"
+                ) from error
+            raise
+        except ResponseError:
+            return  # not a cluster node (or the user may not ask): a single server
+        if enabled:
+            raise ValueError(
+                f"{where} is a node of a redis cluster: use `redis+cluster://` to reach all of it"
+            )
 
     async def aclose(self) -> None:
         if self._owns_client:

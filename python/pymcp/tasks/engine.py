@@ -68,14 +68,10 @@ class TaskEngine:
         max_result_bytes: int = 4 * 1024 * 1024,
         max_kept_per_owner: int = 256,
     ) -> None:
-        if min(max_running_per_owner, max_running, max_result_bytes, max_kept_per_owner) < 1:
+        if min(page_size, max_result_bytes) < 1 or lease_ms < 3 or not 0 <= default_ttl_ms <= max_ttl_ms:
             raise ValueError(
-                "task limits (`max_tasks_per_principal`, `max_tasks`, `max_stored_tasks_per_principal`, "
-                "result bytes) must be positive"
-            )
-        if page_size < 1 or lease_ms < 3 or max_ttl_ms < 0 or not 0 <= default_ttl_ms <= max_ttl_ms:
-            raise ValueError(
-                "`page_size` must be positive, `lease_ms` at least 3 and `default_ttl_ms` within `max_ttl_ms`"
+                "`page_size` and result bytes must be positive, `lease_ms` at least 3 and `default_ttl_ms` "
+                "within `max_ttl_ms`"
             )
         self._owns_store = store is None
         self._store: Store = store if store is not None else MemoryStore()
@@ -85,11 +81,11 @@ class TaskEngine:
         self._page_size = page_size
         self._lease_ms = lease_ms
         self.worker_id = uuid.uuid4().hex
-        self._max_running_per_owner = max_running_per_owner
-        self._max_running = max_running
+        self._capacity = ledger.Capacity(
+            self._store, max_running, max_running_per_owner, lease_ms, max_kept_per_owner
+        )
         self._max_result_bytes = max_result_bytes
         self._running: dict[str, ledger.Running] = {}
-        self._kept = ledger.KeptTasks(max_kept_per_owner)
         self._jobs: set[asyncio.Task[None]] = set()  # every task coroutine, including those saving an outcome
         self._waiters: dict[tuple[str, str], set[asyncio.Event]] = {}
         self._callbacks: list[StatusCallback] = []
@@ -129,10 +125,9 @@ class TaskEngine:
             # An empty owner would pool every caller's tasks together: a server bug, never user input.
             raise ValueError("`owner` must be a non-empty identity")
         ttl = ledger.resolve_ttl(ttl_ms, self._default_ttl_ms, self._max_ttl_ms)
-        ledger.check_capacity(self._running, owner, self._max_running, self._max_running_per_owner)
-        self._kept.add(owner, ttl)
-        await self.start()
         task_id = str(uuid.uuid4())
+        await self._capacity.admit(owner, task_id, max(ttl, 1))
+        await self.start()
         now = ledger.timestamp()
         record = {
             "taskId": task_id,
@@ -184,6 +179,8 @@ class TaskEngine:
             status = change.record["status"]
             raise MCPError(ErrorCode.INVALID_PARAMS, f"cannot cancel a task in terminal status `{status}`")
         self._stop_local(task_id)
+        with contextlib.suppress(StoreUnavailable):  # else it stops counting when its lease lapses
+            await self._capacity.dismiss(owner, task_id)
         return ledger.wire(change.record)
 
     async def peek(
@@ -294,10 +291,14 @@ class TaskEngine:
             # When cancelled (tasks/cancel, expiry, terminal elsewhere, shutdown), whoever cancelled
             # has already settled the record.
             self._forget(task_id)
-        with contextlib.suppress(Exception):
-            await self._transition(owner, task_id, status, message, ACTIVE_STATUSES, payload=payload)
+        with contextlib.suppress(Exception):  # an outcome outlives a store failover of up to a lease
+            await ledger.retry_while_unavailable(
+                lambda: self._transition(owner, task_id, status, message, ACTIVE_STATUSES, payload=payload),
+                seconds=self._lease_ms / 1000,
+            )
         with contextlib.suppress(Exception):
             await self._store.release(ledger.NAMESPACE, owner, task_id)
+            await self._capacity.dismiss(owner, task_id)
 
     def _forget(self, task_id: str) -> None:
         running = self._running.pop(task_id, None)
@@ -429,15 +430,12 @@ class TaskEngine:
         event can be lost while the store's connection is down)."""
         while not ledger.cancel_was_swallowed():
             await asyncio.sleep(self._lease_ms / 3000)
-            self._kept.prune()
             by_owner: dict[str, list[str]] = {}
             for task_id, running in self._running.items():
                 by_owner.setdefault(running.owner, []).append(task_id)
             for owner, task_ids in by_owner.items():
                 try:
-                    await self._store.claim(
-                        ledger.NAMESPACE, owner, task_ids, self.worker_id, lease_ms=self._lease_ms
-                    )
+                    await self._capacity.hold(owner, task_ids, self.worker_id)
                     for task_id in task_ids:
                         record = await self._store.get(ledger.NAMESPACE, owner, task_id)
                         if record is None or record["status"] in TERMINAL_STATUSES:

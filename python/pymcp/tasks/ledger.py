@@ -1,19 +1,19 @@
 """The task ledger: the MCP `Task` view of a stored record, cursors, the limits of a task id, a ttl and
-the tasks running here, running a task's code to its outcome, and reading that outcome back."""
+the running tasks (`Capacity`), running a task's code to its outcome, and reading that outcome back."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import heapq
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from pymcp.errors import ErrorCode, MCPError, jsonrpc_error
+from pymcp.errors import ErrorCode, MCPError, StoreUnavailable, jsonrpc_error
+from pymcp.state.base import Store
 from pymcp.tasks.handle import CancelledError, TaskHandle
 
 __all__ = [
@@ -23,11 +23,10 @@ __all__ = [
     "MESSAGE_SHUTDOWN",
     "MESSAGE_WORKER_LOST",
     "NAMESPACE",
-    "KeptTasks",
+    "Capacity",
     "Records",
     "Running",
     "cancel_was_swallowed",
-    "check_capacity",
     "decode_cursor",
     "encode_cursor",
     "error_payload",
@@ -35,6 +34,7 @@ __all__ = [
     "not_found",
     "plausible_task_id",
     "resolve_ttl",
+    "retry_while_unavailable",
     "run_to_outcome",
     "seconds_to_expiry",
     "stored_outcome",
@@ -171,6 +171,20 @@ async def run_to_outcome(
     return "completed", "", {"result": result}
 
 
+async def retry_while_unavailable(write: Callable[[], Awaitable[object]], *, seconds: float) -> None:
+    """Run `write`, and again every half second while the store is unavailable (a Redis failover or
+    restart), for up to `seconds` (the lease: after it another worker may have settled the task)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            await write()
+            return
+        except StoreUnavailable:
+            if time.monotonic() + 0.5 > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
 def stored_outcome(record: Mapping[str, Any], payload: object) -> dict[str, Any] | MCPError:
     """The result a terminal task kept, or the error it ended with (from its stored `payload`)."""
     stored = payload.get("result") if isinstance(payload, dict) else None
@@ -186,53 +200,56 @@ def stored_outcome(record: Mapping[str, Any], payload: object) -> dict[str, Any]
     return MCPError(ErrorCode.INTERNAL_ERROR, record.get("statusMessage") or MESSAGE_INTERNAL)
 
 
-class KeptTasks:
-    """How many tasks each caller created on this worker that are still kept (until their ttl ends,
-    finished or not): every one holds its arguments and result, so a caller may keep `limit` at most."""
+_RUNNING = "task:running"  # the store's counter of running tasks; with ":" and the owner, the owner's
+_KEPT = "task:kept"  # with ":" and the owner: the tasks the owner keeps until their ttl ends
 
-    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self._limit = limit
-        self._clock = clock
-        self._expiries: dict[str, list[float]] = {}  # owner -> heap of expiry times
 
-    def add(self, owner: str, ttl_ms: int) -> None:
-        """Count a new task of `owner`, or refuse it when the caller keeps its limit already."""
-        now = self._clock()
-        expiries = self._expiries.setdefault(owner, [])
-        _drop_expired(expiries, now)
-        if len(expiries) >= self._limit:
+@dataclass(frozen=True)
+class Capacity:
+    """The running-task limits, counted in the store so that they hold across every worker on it. A task
+    counts until it ends or is cancelled, or (its worker gone, or stopped it otherwise) its lease lapses."""
+
+    store: Store
+    max_running: int
+    max_per_owner: int
+    lease_ms: int
+    max_kept_per_owner: int
+
+    def __post_init__(self) -> None:
+        if min(self.max_running, self.max_per_owner, self.max_kept_per_owner) < 1:
+            raise ValueError(
+                "task limits (`max_tasks`, `max_tasks_per_principal`, `max_stored_tasks_per_principal`) "
+                "must be positive"
+            )
+
+    async def admit(self, owner: str, task_id: str, ttl_ms: int) -> None:
+        """Count a new task, or refuse it beyond a limit. Besides running, a task counts among those its
+        caller keeps until its ttl ends, finished or not (each keeps its arguments and result)."""
+        mine = f"{_RUNNING}:{owner}"
+        if not await self.store.admit(mine, task_id, limit=self.max_per_owner, ttl_ms=self.lease_ms):
+            message = f"too many running tasks for this caller (limit {self.max_per_owner})"
+            raise MCPError(ErrorCode.RATE_LIMITED, message)
+        if not await self.store.admit(_RUNNING, task_id, limit=self.max_running, ttl_ms=self.lease_ms):
+            await self.store.dismiss(mine, task_id)
+            raise MCPError(ErrorCode.RATE_LIMITED, f"the server runs its limit of {self.max_running} tasks")
+        kept = f"{_KEPT}:{owner}"
+        if not await self.store.admit(kept, task_id, limit=self.max_kept_per_owner, ttl_ms=ttl_ms):
+            await self.dismiss(owner, task_id)
             raise MCPError(
                 ErrorCode.RATE_LIMITED,
-                f"this caller keeps {self._limit} tasks, its limit (`max_stored_tasks_per_principal`), "
-                f"until the oldest expires in {max(expiries[0] - now, 0):.0f} s",
+                f"this caller keeps {self.max_kept_per_owner} tasks, its limit "
+                "(`max_stored_tasks_per_principal`): each is kept until its ttl ends",
             )
-        heapq.heappush(expiries, now + ttl_ms / 1000)
 
-    def __len__(self) -> int:
-        """The callers counted (one whose tasks all expired drops out at the next `prune`)."""
-        return len(self._expiries)
+    async def hold(self, owner: str, task_ids: Sequence[str], worker: str) -> None:
+        """Renew the leases and the counts of tasks running on `worker`."""
+        await self.store.claim(NAMESPACE, owner, task_ids, worker, lease_ms=self.lease_ms)
+        for task_id in task_ids:
+            await self.store.admit(
+                f"{_RUNNING}:{owner}", task_id, limit=self.max_per_owner, ttl_ms=self.lease_ms
+            )
+            await self.store.admit(_RUNNING, task_id, limit=self.max_running, ttl_ms=self.lease_ms)
 
-    def prune(self) -> None:
-        """Forget the expired tasks, and the callers left with none."""
-        now = self._clock()
-        for owner, expiries in list(self._expiries.items()):
-            _drop_expired(expiries, now)
-            if not expiries:
-                del self._expiries[owner]
-
-
-def _drop_expired(expiries: list[float], now: float) -> None:
-    while expiries and expiries[0] <= now:
-        heapq.heappop(expiries)
-
-
-def check_capacity(running: Mapping[str, Running], owner: str, max_running: int, max_per_owner: int) -> None:
-    """Refuse a task beyond the running limits of this worker (each holds its arguments in memory)."""
-    if len(running) >= max_running:
-        raise MCPError(ErrorCode.RATE_LIMITED, f"the server runs its limit of {max_running} tasks")
-    mine = sum(1 for task in running.values() if task.owner == owner)
-    if mine >= max_per_owner:
-        raise MCPError(
-            ErrorCode.RATE_LIMITED,
-            f"too many running tasks for this caller (limit {max_per_owner})",
-        )
+    async def dismiss(self, owner: str, task_id: str) -> None:
+        await self.store.dismiss(f"{_RUNNING}:{owner}", task_id)
+        await self.store.dismiss(_RUNNING, task_id)
