@@ -109,13 +109,14 @@ class StreamableHTTP:
         if session_id is None:
             await self._error(send, 400, ErrorCode.INVALID_PARAMS, "MCP-Session-Id header required")
             return None
+        owner = principal_identity(principal)
         try:
-            session = await self.sessions.get(session_id, principal_identity(principal))
+            session = await self.sessions.get(session_id, owner)
         except SessionStoreError as error:
             await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
             return None
         # Someone else's session looks exactly like an unknown one: reveal nothing.
-        if session is None or session.owner != principal_identity(principal):
+        if session is None or session.owner != owner:
             await self._error(send, 404, ErrorCode.SESSION_NOT_FOUND, "Session not found")
             return None
         version = headers.get(b"mcp-protocol-version")
