@@ -11,6 +11,9 @@ CPU per call, RSS after the load, and the ratios of throughput and p99 to the fi
 `--baseline DIR` adds the pymcp rows again, served from another checkout's `python/` directory (with its
 built `_core`): before/after numbers from one run on one machine.
 
+The README's Performance section holds the last side-by-side run. uvicorn's faster parser and loop
+(httptools, uvloop) are not in the locked environment, so every row uses h11 and asyncio.
+
 Run: .venv/bin/python benches/http_load.py [--seconds 10] [--connections 16] [--only REGEX] [--repeat N]
 Needs `wrk` (Debian package) and, for 0.3.0, `.venvs/pymcp-kit-0.3.0` (`make compat-venv`).
 """

@@ -16,6 +16,8 @@ import orjson
 __all__ = ["dump_value", "dumps", "dumps_text"]
 
 _TEXT_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+# Values that are JSON as they are (exact types: a subclass may be a model).
+_JSON_TYPES = frozenset((dict, list, str, int, float, bool, type(None)))
 
 
 def _dump_model(value: Any) -> Any:
@@ -29,6 +31,8 @@ def _dump_model(value: Any) -> Any:
 def dump_value(value: Any) -> Any:
     """A value ready for JSON at the top level: a model or dataclass becomes a dict, the rest stays
     (nested models are dumped by `dumps`, the same way)."""
+    if type(value) in _JSON_TYPES:
+        return value
     dumped = _dump_model(value)
     if dumped is not NotImplemented:
         return dumped

@@ -30,6 +30,7 @@ from pymcp.settings import MiddlewareConfig, ServerSettings
 from pymcp.state import Store, open_store
 from pymcp.transport.health import liveness, readiness
 from pymcp.transport.http import StreamableHTTP
+from pymcp.transport.http_route import MCPRoute
 from pymcp.transport.stdio import serve_stdio
 
 __all__ = ["DEFAULT_LOG_FORMAT", "check_bind", "create_app", "run_http_server", "run_stdio_server"]
@@ -320,7 +321,9 @@ def create_app(
         queue_size=settings.session_queue_size,
     )
     sessions.add_listener(dispatcher)
-    app.router.routes.insert(0, Route("/mcp", StreamableHTTP(dispatcher, sessions, settings)))
+    endpoint = StreamableHTTP(dispatcher, sessions, settings)
+    app.router.routes.insert(0, Route("/mcp", endpoint))
+    app.user_middleware.append(Middleware(MCPRoute, endpoint))  # innermost: /mcp skips the router
     app.state.server_settings = settings
     app.state.middleware_config = config
     app.state.registry_manager = registries

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 __all__ = ["MalformedAuthorization", "bearer_token"]
 
-_TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
+# RFC 6750 b64token characters (a pattern: much cheaper than a set of a long JWT's characters)
+_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/=]+")
 
 
 class MalformedAuthorization(ValueError):
@@ -33,6 +35,6 @@ def bearer_token(headers: Sequence[str], *, strict: bool = True) -> str | None:
     if scheme.lower() != "bearer":
         return None
     token = token.strip()
-    if strict and (not token or not set(token) <= _TOKEN_CHARACTERS):
+    if strict and _TOKEN.fullmatch(token) is None:
         raise MalformedAuthorization("Malformed Bearer token")
     return token or None

@@ -245,7 +245,7 @@ def _fast_path_target(method: str, params: Mapping[str, Any] | None) -> tuple[bo
     """Whether `is_allowed` can decide this request, and the one target (tool, prompt, URI) it takes."""
     key = TARGET_KEYS.get(method)
     if key is not None:
-        value = params.get(key) if isinstance(params, Mapping) else None
+        value = params.get(key) if type(params) is dict or isinstance(params, Mapping) else None
         return True, value if isinstance(value, str) else None
     # subscriptions may name several URIs: the full request decides
     return method not in SUBSCRIPTION_METHODS, None

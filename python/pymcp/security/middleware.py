@@ -231,7 +231,11 @@ def _query_token(scope: Scope) -> bool:
 def _bearer_token(scope: Scope) -> str | None:
     """The Bearer token of the request (None: no credentials, or another scheme, as in pymcp-kit 0.3.0);
     a malformed `Authorization` header is refused (400)."""
-    values = [value.decode("latin-1") for name, value in scope["headers"] if name.lower() == b"authorization"]
+    values = [
+        value.decode("latin-1")
+        for name, value in scope["headers"]
+        if len(name) == 13 and name.lower() == b"authorization"  # the length first: most names differ
+    ]
     try:
         return bearer_token(values)
     except MalformedAuthorization as malformed:

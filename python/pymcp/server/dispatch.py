@@ -258,7 +258,8 @@ class Dispatcher:
         this when the client closes the response, and the `CancelledError` goes back to it.
         """
         method = request.method
-        token = CancellationToken(asyncio.current_task())
+        # No task to interrupt: the transport cancels the one running this (no `notifications/cancelled`).
+        token = CancellationToken()
         try:
             client = validate_request(
                 method, request.params, headers, supported_versions=self.stateless_versions

@@ -53,24 +53,30 @@ def check_depth(params: Any, limit: int, max_array: int) -> None:
     are visited: flat data costs one pass."""
     if not isinstance(params, dict | list):
         return
-    pending: list[tuple[Any, int]] = [(params, 1)]
-    while pending:
-        value, depth = pending.pop()
+    level: list[Any] = [params]  # the containers at `depth`, one level at a time
+    depth = 1
+    while level:
         if depth > limit:
             raise MCPError(
                 ErrorCode.INVALID_PARAMS, f"`params` are nested deeper than `max_json_depth` ({limit})"
             )
-        if type(value) is dict:
-            children = value.values()
-        else:
-            if len(value) > max_array:
-                raise MCPError(
-                    ErrorCode.INVALID_PARAMS,
-                    f"`params` hold an array of {len(value)} items,"
-                    f" more than `max_json_array_length` ({max_array})",
-                )
-            children = value
-        pending.extend((child, depth + 1) for child in children if type(child) is dict or type(child) is list)
+        nested: list[Any] = []
+        for value in level:
+            if type(value) is dict:
+                children = value.values()
+            else:
+                if len(value) > max_array:
+                    raise MCPError(
+                        ErrorCode.INVALID_PARAMS,
+                        f"`params` hold an array of {len(value)} items,"
+                        f" more than `max_json_array_length` ({max_array})",
+                    )
+                children = value
+            for child in children:
+                if type(child) is dict or type(child) is list:
+                    nested.append(child)
+        level = nested
+        depth += 1
 
 
 def params_object(params: dict[str, Any] | list[Any] | None) -> dict[str, Any]:

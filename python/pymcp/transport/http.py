@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+import types
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pymcp._hosts import LOOPBACK_HOSTS, host_allowed, hostname, is_loopback
@@ -47,7 +48,7 @@ from pymcp.server.session import (
 )
 from pymcp.transport.http_headers import WANTED_HEADERS, accepts, accepts_json_and_sse, settled_session
 from pymcp.transport.http_reply import Receive, Scope, Send, reply
-from pymcp.transport.http_stateless import serve_stateless
+from pymcp.transport.http_stateless import resume_from, serve_stateless
 from pymcp.transport.sse import (
     SSE_RETRY_MS,
     PostStream,
@@ -65,6 +66,7 @@ logger = logging.getLogger("pymcp.transport")
 
 # Seconds a body may take before `body_min_rate` applies (slow starts, small bodies on slow links).
 BODY_GRACE_SECONDS = 5.0
+_T = TypeVar("_T")
 _BATCH_REFUSED = "JSON-RPC batches are only accepted for 2025-03-26 sessions"
 
 
@@ -108,13 +110,14 @@ class StreamableHTTP:
         if session_id is None:
             await self._error(send, 400, ErrorCode.INVALID_PARAMS, "MCP-Session-Id header required")
             return None
+        owner = principal_identity(principal)
         try:
-            session = await self.sessions.get(session_id, principal_identity(principal))
+            session = await self.sessions.get(session_id, owner)
         except SessionStoreError as error:
             await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
             return None
         # Someone else's session looks exactly like an unknown one: reveal nothing.
-        if session is None or session.owner != principal_identity(principal):
+        if session is None or session.owner != owner:
             await self._error(send, 404, ErrorCode.SESSION_NOT_FOUND, "Session not found")
             return None
         version = headers.get(b"mcp-protocol-version")
@@ -191,23 +194,31 @@ class StreamableHTTP:
             return None
         chunks: list[bytes] = []
         size = 0
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        started: float | None = None
         while True:
-            # A trickling body holds a connection and a task: it must keep up `body_min_rate` after a
-            # short grace, and end within `body_timeout` whatever its pace.
-            deadline = min(
-                started + self.settings.body_timeout,
-                started + BODY_GRACE_SECONDS + size / self.settings.body_min_rate,
-            )
+            pending = _as_coroutine(receive())
             try:
-                async with asyncio.timeout_at(deadline):
-                    message = await receive()
-            except TimeoutError:
-                logger.info("a request body arrived too slowly (%d bytes so far)", size)
-                too_slow = MCPError(ErrorCode.INVALID_REQUEST, "the body arrived too slowly")
-                await self._reply(send, 408, encode_error(None, too_slow), [(b"connection", b"close")])
-                return None
+                # Most bodies are there already: then the message comes without waiting, and untimed.
+                waiting_on = pending.send(None)
+            except StopIteration as arrived:
+                message = arrived.value
+            else:
+                # A trickling body holds a connection and a task: it must keep up `body_min_rate` after a
+                # short grace, and end within `body_timeout` whatever its pace.
+                loop = asyncio.get_running_loop()
+                started = loop.time() if started is None else started
+                deadline = min(
+                    started + self.settings.body_timeout,
+                    started + BODY_GRACE_SECONDS + size / self.settings.body_min_rate,
+                )
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await resume_from(pending, waiting_on)
+                except TimeoutError:
+                    logger.info("a request body arrived too slowly (%d bytes so far)", size)
+                    too_slow = MCPError(ErrorCode.INVALID_REQUEST, "the body arrived too slowly")
+                    await self._reply(send, 408, encode_error(None, too_slow), [(b"connection", b"close")])
+                    return None
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
@@ -416,3 +427,14 @@ class StreamableHTTP:
                 await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
                 return
         await self._reply(send, 204)
+
+
+def _as_coroutine(awaitable: Awaitable[_T]) -> Coroutine[Any, Any, _T]:
+    """`awaitable` as a coroutine, which can be stepped by hand (ASGI servers' `receive` returns one)."""
+    if isinstance(awaitable, types.CoroutineType):  # the concrete type: a cheaper check than the ABC
+        return awaitable
+
+    async def awaited() -> _T:
+        return await awaitable
+
+    return awaited()
