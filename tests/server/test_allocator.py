@@ -16,8 +16,9 @@ from pymcp import ServerSettings, _allocator, create_app
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
-# Serves a real uvicorn and posts a 1 MiB body; then frees a 1 MiB buffer (which raises glibc's dynamic
-# threshold) and prints how many mapped blocks a new 300 KB buffer adds: 1 when it is mapped.
+# Serves a real uvicorn and posts a 1 MiB body; then frees a 16 MiB buffer (which raises glibc's dynamic
+# threshold to 16 MiB) and prints how many mapped blocks a new 8 MiB buffer adds: 1 when it is mapped.
+# (Large sizes: a smaller buffer could be carved from free heap space whatever the threshold.)
 SCRIPT = """
 import ctypes, sys
 import httpx
@@ -38,10 +39,10 @@ with serve(app) as url:
     headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
     httpx.post(url, content=body, headers=headers, timeout=30)
 # Measured once the server thread has stopped, so that no other thread maps or frees meanwhile.
-freed = bytearray(1 << 20)
+freed = bytearray(16 << 20)
 del freed
 before = libc.mallinfo2().hblks
-kept = bytearray(300_000)
+kept = bytearray(8 << 20)
 print(libc.mallinfo2().hblks - before)
 """
 
@@ -71,7 +72,7 @@ def test_none_leaves_glibc_dynamic_threshold_alone() -> None:
 
 @pytest.mark.skipif(not GLIBC, reason="tunes glibc's malloc")
 def test_the_environment_variable_wins() -> None:
-    assert mapped_blocks_added("131072", {"MALLOC_MMAP_THRESHOLD_": "4194304"}) == 0
+    assert mapped_blocks_added("131072", {"MALLOC_MMAP_THRESHOLD_": str(16 << 20)}) == 0
 
 
 @pytest.mark.parametrize("value", [0, -1, 64 * 1024 * 1024, True, "128k"])
