@@ -4,7 +4,6 @@ real redis-server (`support.redis`)."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import redis
 
 from scaling.worker_app import REPORT_PATH
 from server.mcp_client import McpClient
+from support.processes import kill_process, stop_process
 from support.redis import redis_url, store_factory
 from support.server import free_port
 
@@ -50,17 +50,11 @@ class Worker:
         return report["problems"]  # type: ignore[no-any-return]
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, exactly like a crashed or OOM-killed worker."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        """No shutdown code runs, exactly like a crashed or OOM-killed worker."""
+        kill_process(self.process)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.process)
 
 
 def start_worker(name: str, store: str, *, startup_timeout: float = 30.0) -> Worker:

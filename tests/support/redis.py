@@ -20,6 +20,7 @@ from contextlib import contextmanager
 import pytest
 
 from pymcp.state.store import MemoryStore, Store
+from support.processes import stop_process
 from support.server import free_port
 
 __all__ = ["StoreFactory", "redis_server", "redis_url", "store_factory"]
@@ -61,12 +62,7 @@ def redis_server(*, startup_timeout: float = 10.0) -> Iterator[str]:
         try:
             yield f"redis://127.0.0.1:{port}/0"
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from support.processes import kill_process, stop_process
 from support.server import free_port
 
 __all__ = [
@@ -135,18 +135,11 @@ class ClusterNode:
     process: subprocess.Popen[bytes]
 
     def kill(self) -> None:
-        """SIGKILL: the node vanishes without a word, like a crashed host."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
+        """The node vanishes without a word, like a crashed host."""
+        kill_process(self.process)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.process)
 
 
 @dataclass
