@@ -3,7 +3,8 @@ free loopback ports in a temporary directory, joined by `redis-cli --cluster cre
 
 `redis_cluster()` starts one (optionally with TLS and an ACL user, see `TlsFiles`), and `RedisClusterNodes`
 answers which node holds a key and stops or kills nodes for failover tests. The `redis_cluster_url`
-fixture is one cluster for the whole test session; its processes are always stopped at the end.
+fixture (in `tests/conftest.py`) is one cluster for the whole test session; its processes are always
+stopped at the end.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ __all__ = [
     "admin",
     "make_tls_files",
     "redis_cluster",
-    "redis_cluster_url",
     "tls_redis_server",
 ]
 
@@ -299,10 +299,3 @@ def tls_redis_server(tls: TlsFiles, *, startup_timeout: float = 10.0) -> Iterato
             yield port
         finally:
             node.stop()
-
-
-@pytest.fixture(scope="session")
-def redis_cluster_url() -> Iterator[str]:
-    """One 6-node cluster for the test session (the ACL user's `redis+cluster://` URL)."""
-    with redis_cluster() as cluster:
-        yield cluster.url()
