@@ -11,10 +11,14 @@ CPU per call, RSS after the load, and the ratios of throughput and p99 to the fi
 `--baseline DIR` adds the pymcp rows again, served from another checkout's `python/` directory (with its
 built `_core`): before/after numbers from one run on one machine.
 
-The README's Performance section holds the last side-by-side run. uvicorn's faster parser and loop
-(httptools, uvloop) are not in the locked environment, so every row uses h11 and asyncio.
+Each server runs on two uvicorn stacks, one table each: `h11` (pure Python parser, asyncio loop) and
+`fast` (httptools and uvloop, what `uvicorn[standard]` installs and most deployments run). The fast stack
+spends less per request in the HTTP server, so the same pymcp overhead weighs more in its ratios.
+pymcp-kit 0.3.0's virtualenv has neither, so its rows are on the h11 stack only. The README's
+Performance section holds the last side-by-side run.
 
 Run: .venv/bin/python benches/http_load.py [--seconds 10] [--connections 16] [--only REGEX] [--repeat N]
+     [--stack h11|fast|both]
 Needs `wrk` (Debian package) and, for 0.3.0, `.venvs/pymcp-kit-0.3.0` (`make compat-venv`).
 """
 
@@ -110,15 +114,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+STACKS = {"h11": ["--http", "h11", "--loop", "asyncio"], "fast": ["--http", "httptools", "--loop", "uvloop"]}
+
+
 def _start(
-    python: Path, source: str, workdir: Path, port: int, pythonpath: Path | None
+    python: Path, source: str, workdir: Path, port: int, pythonpath: Path | None, stack: str
 ) -> subprocess.Popen[bytes]:
     (workdir / "bench_app.py").write_text(source)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     command = [str(python), "-m", "uvicorn", "bench_app:app", "--port", str(port), "--log-level", "warning"]
-    command += ["--no-access-log", "--http", "h11", "--loop", "asyncio"]
+    command += ["--no-access-log", *STACKS[stack]]
     # stderr is dropped: 0.3.0 logs every request at INFO (part of what is measured, not worth reading)
     server = subprocess.Popen(command, cwd=workdir, env=env, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
@@ -216,32 +223,38 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds over all servers; each keeps its best (default 1)"
     )
+    parser.add_argument("--stack", choices=["h11", "fast", "both"], default="both", help="uvicorn stack")
     args = parser.parse_args()
     plain, secured = MCP_APP.format(auth=False, token=TOKEN), MCP_APP.format(auth=True, token=TOKEN)
-    # name, python, app source, kind ("bare", "session", "stateless"), auth, PYTHONPATH
-    servers: list[tuple[str, Path, str, str, bool, Path | None]] = [
-        ("bare Starlette route", OURS, BARE_APP, "bare", False, None),
-        ("bare Starlette route, MCP headers", OURS, BARE_APP, "bare", True, None),
+    # name, python, app source, kind ("bare", "session", "stateless"), auth, PYTHONPATH, stacks
+    both = ("h11", "fast")
+    servers: list[tuple[str, Path, str, str, bool, Path | None, tuple[str, ...]]] = [
+        ("bare Starlette route", OURS, BARE_APP, "bare", False, None, both),
+        ("bare Starlette route, MCP headers", OURS, BARE_APP, "bare", True, None, both),
     ]
     checkouts: list[tuple[str, Path | None]] = [("", None)]
     if args.baseline is not None:
         checkouts.append((" (baseline)", args.baseline.resolve() / "python"))
     for label, pythonpath in checkouts:
         for kind, revision in (("session", "2025-11-25 session"), ("stateless", "2026-07-28 stateless")):
-            servers += [(f"pymcp {revision}{label}", OURS, plain, kind, False, pythonpath)]
-            servers += [(f"pymcp {revision} + seed auth{label}", OURS, secured, kind, True, pythonpath)]
+            servers += [(f"pymcp {revision}{label}", OURS, plain, kind, False, pythonpath, both)]
+            servers += [(f"pymcp {revision} + seed auth{label}", OURS, secured, kind, True, pythonpath, both)]
     if COMPAT.exists():
-        servers += [("pymcp-kit 0.3.0", COMPAT, plain, "session", False, None)]
-        servers += [("pymcp-kit 0.3.0 + seed auth", COMPAT, secured, "session", True, None)]
+        servers += [("pymcp-kit 0.3.0", COMPAT, plain, "session", False, None, ("h11",))]
+        servers += [("pymcp-kit 0.3.0 + seed auth", COMPAT, secured, "session", True, None, ("h11",))]
     if args.only is not None:
         servers = [server for server in servers if server[3] == "bare" or re.search(args.only, server[0])]
-    best: dict[str, dict[str, float]] = {}
-    rounds = [server for _ in range(args.repeat) for server in servers]  # interleaved: drift hits all alike
-    for name, python, source, kind, auth, pythonpath in rounds:
-        print(f"http_load: {name}", file=sys.stderr, flush=True)
+    stacks = both if args.stack == "both" else (args.stack,)
+    # interleaved: drift hits all alike
+    rounds = [(server, stack) for _ in range(args.repeat) for stack in stacks for server in servers]
+    best: dict[tuple[str, str], dict[str, float]] = {}
+    for (name, python, source, kind, auth, pythonpath, supported), stack in rounds:
+        if stack not in supported:
+            continue
+        print(f"http_load: {name} ({stack})", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             port = _free_port()
-            server = _start(python, source, Path(tmp), port, pythonpath)
+            server = _start(python, source, Path(tmp), port, pythonpath, stack)
             try:
                 url = f"http://127.0.0.1:{port}/mcp"
                 if kind == "bare":
@@ -257,25 +270,31 @@ def main() -> None:
                 measured = _wrk(url, headers, body, args.seconds, args.connections, Path(tmp))
                 measured["cpu_us"] = (_cpu_seconds(server.pid) - cpu_before) / measured["requests"] * 1e6
                 measured["rss"] = _rss_kib(server.pid) / 1024
-                if name not in best or measured["rps"] > best[name]["rps"]:
-                    best[name] = measured
+                if (stack, name) not in best or measured["rps"] > best[stack, name]["rps"]:
+                    best[stack, name] = measured
             finally:
                 server.terminate()
                 server.wait(10)
-    results = list(best.items())
-    bare = results[0][1]
     rounds_note = f", best of {args.repeat} interleaved rounds" if args.repeat > 1 else ""
-    print(
-        f"\ntools/call of a trivial tool, {args.connections} connections, {args.seconds} s each (wrk)"
-        f"{rounds_note}\n"
-    )
-    print("| server | req/s | x bare | CPU µs/call | p50 ms | p99 ms | p99 x bare | RSS MiB |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, m in results:
+    for stack in stacks:
         print(
-            f"| {name} | {m['rps']:.0f} | {m['rps'] / bare['rps']:.2f} | {m['cpu_us']:.0f} | {m['p50']:.2f} "
-            f"| {m['p99']:.2f} | {m['p99'] / bare['p99']:.2f} | {m['rss']:.1f} |"
+            f"\ntools/call of a trivial tool, uvicorn {' + '.join(STACKS[stack][1::2])}, "
+            f"{args.connections} connections, {args.seconds} s each (wrk){rounds_note}\n"
         )
+        print(
+            "| server | req/s | x bare | x bare (same request) | CPU µs/call | CPU x bare (same request) "
+            "| p50 ms | p99 ms | p99 x bare (same request) | RSS MiB |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        bare, same = best[stack, servers[0][0]], best[stack, servers[1][0]]
+        for (row_stack, name), m in best.items():
+            if row_stack != stack:
+                continue
+            print(
+                f"| {name} | {m['rps']:.0f} | {m['rps'] / bare['rps']:.2f} | {m['rps'] / same['rps']:.2f} "
+                f"| {m['cpu_us']:.0f} | {m['cpu_us'] / same['cpu_us']:.2f} | {m['p50']:.2f} | {m['p99']:.2f} "
+                f"| {m['p99'] / same['p99']:.2f} | {m['rss']:.1f} |"
+            )
 
 
 if __name__ == "__main__":
