@@ -123,4 +123,8 @@ class MessageClassifier:
     ) -> MessageClassifier: ...
     def classify(self, body: object) -> _Any: ...
 
+def nesting_violation(params: object, max_depth: int, max_array: int) -> int:
+    """0 when decoded `params` fit the limits; -1 when lists and dicts nest deeper than `max_depth`;
+    else the length of the shallowest list longer than `max_array` (first in breadth-first order)."""
+
 # --- end jsonrpc ---

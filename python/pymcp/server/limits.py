@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from pymcp import _core
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.registry.resources import check_resource_uri
 
@@ -49,34 +50,20 @@ def check_client_info_size(
 
 def check_depth(params: Any, limit: int, max_array: int) -> None:
     """Refuse `params` nested deeper than `limit` arrays and objects (deeper values could not even be
-    encoded again: orjson stops at 255), or holding an array longer than `max_array`. Only containers
-    are visited: flat data costs one pass."""
-    if not isinstance(params, dict | list):
+    encoded again: orjson stops at 255), or holding an array longer than `max_array`. One pass in Rust
+    over the containers only (rules in rust/core/src/nesting.rs; tests/oracle/nesting.py is the
+    reference); the shallowest problem is the one named."""
+    violation = _core.nesting_violation(params, limit, max_array)
+    if violation == 0:
         return
-    level: list[Any] = [params]  # the containers at `depth`, one level at a time
-    depth = 1
-    while level:
-        if depth > limit:
-            raise MCPError(
-                ErrorCode.INVALID_PARAMS, f"`params` are nested deeper than `max_json_depth` ({limit})"
-            )
-        nested: list[Any] = []
-        for value in level:
-            if type(value) is dict:
-                children = value.values()
-            else:
-                if len(value) > max_array:
-                    raise MCPError(
-                        ErrorCode.INVALID_PARAMS,
-                        f"`params` hold an array of {len(value)} items,"
-                        f" more than `max_json_array_length` ({max_array})",
-                    )
-                children = value
-            for child in children:
-                if type(child) is dict or type(child) is list:
-                    nested.append(child)
-        level = nested
-        depth += 1
+    if violation < 0:
+        raise MCPError(
+            ErrorCode.INVALID_PARAMS, f"`params` are nested deeper than `max_json_depth` ({limit})"
+        )
+    raise MCPError(
+        ErrorCode.INVALID_PARAMS,
+        f"`params` hold an array of {violation} items, more than `max_json_array_length` ({max_array})",
+    )
 
 
 def params_object(params: dict[str, Any] | list[Any] | None) -> dict[str, Any]:

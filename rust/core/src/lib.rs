@@ -4,6 +4,7 @@
 //! - [`policy`]: the rule-based authorization config compiled into an immutable decision engine.
 //! - [`filter`]: bulk visibility of tool (prompt, resource) names under a policy.
 //! - [`jsonrpc`]: validation of JSON-RPC 2.0 messages.
+//! - [`nesting`]: depth and array-length limits on a request's `params`.
 //! - [`fuzz`]: one never-panics entry point per parser, for `rust/fuzz` and the property test.
 
 pub mod filter;
@@ -11,4 +12,5 @@ pub mod filter;
 pub mod fuzz;
 pub mod glob;
 pub mod jsonrpc;
+pub mod nesting;
 pub mod policy;

@@ -6,6 +6,7 @@
 //! rules read only a few top-level members, so a separate validation pass costs the same at any size.
 
 use pymcp_core::jsonrpc::{self as rules, Body, JsonValue, Kind, Member, Message, Outcome};
+use pymcp_core::nesting::{check_nesting, Nested, Violation};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyType};
@@ -13,7 +14,32 @@ use pyo3::{ffi, intern};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MessageClassifier>()?;
+    m.add_function(wrap_pyfunction!(nesting_violation, m)?)?;
     Ok(())
+}
+
+impl Nested for Value<'_> {
+    fn children(&self) -> Option<(bool, Vec<Self>)> {
+        // Exact types, as orjson decodes them (a subclass is not JSON and holds no containers here).
+        if let Ok(list) = self.0.cast_exact::<PyList>() {
+            Some((true, list.iter().map(Value).collect()))
+        } else if let Ok(dict) = self.0.cast_exact::<PyDict>() {
+            Some((false, dict.values().iter().map(Value).collect()))
+        } else {
+            None
+        }
+    }
+}
+
+/// What is wrong with the shape of decoded `params`: 0 when nothing, -1 when containers nest deeper
+/// than `max_depth`, else the length of the shallowest array longer than `max_array`.
+#[pyfunction]
+fn nesting_violation(params: Bound<'_, PyAny>, max_depth: usize, max_array: usize) -> i64 {
+    match check_nesting(Value(params), max_depth, max_array) {
+        Ok(()) => 0,
+        Err(Violation::TooDeep) => -1,
+        Err(Violation::ArrayTooLong(length)) => i64::try_from(length).unwrap_or(i64::MAX),
+    }
 }
 
 /// A decoded JSON value as the validation rules see it (only JSON's Python types occur).
