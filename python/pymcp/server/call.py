@@ -22,7 +22,9 @@ __all__ = ["Call", "Handler", "Reply"]
 class Call:
     """One request as a handler sees it."""
 
-    session: Session
+    _session: Session | Callable[[], Session]
+    """The session; at 2026-07-28, how to make the request's own one (made on first use of `session`:
+    most stateless requests never look at it)."""
     principal: Principal | None
     request_id: str | int
     method: str
@@ -36,6 +38,13 @@ class Call:
     """How a stateless `tools/call`, `prompts/get` or `resources/read` (or its task) asks the client."""
     headers: RequestHeaders | None = None
     """The MCP headers of a stateless HTTP request (None on a session and on stdio)."""
+
+    @property
+    def session(self) -> Session:
+        session = self._session
+        if callable(session):
+            session = self._session = session()
+        return session
 
 
 Handler = Callable[[Call], Awaitable[dict[str, Any]]]

@@ -13,6 +13,7 @@ errors 2026-07-28 renamed, and decorates every result (`resultType`, caching hin
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -275,7 +276,7 @@ class Dispatcher:
             if self.gate is not None:
                 self._authorize_stateless(principal, method, request.params)
             params = params_object(request.params)
-            session = self._stateless_session(client, principal)
+            session = functools.partial(self._stateless_session, client, principal)
             round_trip: RoundTrip | None = None
 
             def questions() -> RoundTrip:
