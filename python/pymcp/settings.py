@@ -127,15 +127,16 @@ class ServerSettings:
 
     `allowed_hosts` names the `Host` values served (`name` or `name:port`; required to bind beyond
     loopback). The limits, each refused with a clear error (docs/security.md lists defaults and errors):
-    `max_sessions_per_principal` (per worker; the oldest idle session of that same caller is evicted
-    first), `max_client_info_bytes` (the `clientInfo` plus `capabilities` a session stores),
-    `max_batch_length`, `max_json_depth` and `max_json_array_length` (of `params`), `body_timeout` and
-    `body_min_rate` (a body must arrive within the first and, after a 5-second grace, at least at the
-    second, in bytes per second), `max_tasks_per_principal` and `max_tasks` (running, on all workers
-    sharing the store), `max_stored_tasks_per_principal` (kept until their ttl ends, finished or not, on
-    all workers), `max_task_argument_bytes` and `max_task_result_bytes`, and for a Redis store (one
-    server or a cluster) `store_pool_size` calls at once, for a turn among which a request waits up to
-    `store_pool_timeout` seconds.
+    `max_sessions_per_principal` (on all workers sharing the store, each session counted until it is
+    deleted or its record expires; the caller's own oldest idle session on the worker that got the
+    `initialize` is evicted first), `max_client_info_bytes` (the `clientInfo` plus `capabilities` a
+    session stores), `max_batch_length`, `max_json_depth` and `max_json_array_length` (of `params`),
+    `body_timeout` and `body_min_rate` (a body must arrive within the first and, after a 5-second grace,
+    at least at the second, in bytes per second), `max_tasks_per_principal` and `max_tasks` (running, on
+    all workers sharing the store), `max_stored_tasks_per_principal` (kept until their ttl ends, finished
+    or not, on all workers), `max_task_argument_bytes` and `max_task_result_bytes`, and for a Redis store
+    (one server or a cluster) `store_pool_size` calls at once, for a turn among which a request waits up
+    to `store_pool_timeout` seconds.
 
     `malloc_mmap_threshold` (glibc only; bytes, or `None` to leave malloc alone) pins glibc's mmap
     threshold while the app serves, so that large bodies do not leave the heap fragmented and RSS

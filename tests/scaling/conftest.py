@@ -57,9 +57,13 @@ class Worker:
         stop_process(self.process)
 
 
-def start_worker(name: str, store: str, *, startup_timeout: float = 30.0) -> Worker:
+def start_worker(
+    name: str, store: str, *, max_sessions_per_principal: int | None = None, startup_timeout: float = 30.0
+) -> Worker:
     """Start a worker on a free port and wait until it answers its health check."""
     env = {**os.environ, "PYTHONPATH": str(TESTS_DIR), "PYMCP_TEST_STORE": store}
+    if max_sessions_per_principal is not None:
+        env["PYMCP_TEST_MAX_SESSIONS_PER_PRINCIPAL"] = str(max_sessions_per_principal)
     for _attempt in range(3):  # the free port may be taken between probing and binding
         port = free_port()
         args = [sys.executable, "-m", "uvicorn", "scaling.worker_app:app", "--host", "127.0.0.1"]
@@ -78,15 +82,16 @@ def start_worker(name: str, store: str, *, startup_timeout: float = 30.0) -> Wor
 
 
 @pytest.fixture(scope="module")
-def worker_factory(redis_url: str) -> Iterator[Callable[[str], Worker]]:
-    """Starts workers on one Redis database of their own; stops them all at the end of the module."""
+def worker_factory(redis_url: str) -> Iterator[Callable[..., Worker]]:
+    """Starts workers on one Redis database of their own (`start(name, max_sessions_per_principal=…)`);
+    stops them all at the end of the module."""
     store = redis_url.rsplit("/", 1)[0] + "/1"
     with redis.Redis.from_url(store) as client:
         client.flushdb()  # what an earlier module left there
     started: list[Worker] = []
 
-    def start(name: str) -> Worker:
-        started.append(start_worker(name, store))
+    def start(name: str, *, max_sessions_per_principal: int | None = None) -> Worker:
+        started.append(start_worker(name, store, max_sessions_per_principal=max_sessions_per_principal))
         return started[-1]
 
     yield start

@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator
 import pytest
 
 from pymcp import create_app
-from pymcp.server.session import Session, SessionManager, SessionState
+from pymcp.server.session import Session, SessionLimitError, SessionManager, SessionState
 from pymcp.state import MemoryStore, Store, open_store
 from support.redis import StoreFactory
 from support.waiting import FakeClock, eventually
 
 ALICE = "https://issuer\x1falice"
+BOB = "https://issuer\x1fbob"
+OVER_THE_LIMIT = r"^too many open sessions for this caller \(limit 3\)$"
 
 
 def new_session(session_id: str = "s1", owner: str | None = ALICE) -> Session:
@@ -28,6 +30,12 @@ def new_session(session_id: str = "s1", owner: str | None = ALICE) -> Session:
         history_limit=10,
         queue_size=10,
     )
+
+
+def busy(session: Session) -> Session:
+    """The session with an open GET stream: not idle, so never evicted to make room."""
+    session.standalone.attach(None)
+    return session
 
 
 async def _expired(store: Store, session_id: str) -> bool:
@@ -189,6 +197,49 @@ async def test_an_idle_session_expires_from_the_store(store_factory: StoreFactor
     assert await second.get("ready", ALICE) is None
     assert await second.get("waiting", ALICE) is None
     assert await first.get("ready", ALICE) is None
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_a_callers_session_limit_counts_its_sessions_on_every_worker(
+    store_factory: StoreFactory,
+) -> None:
+    first = SessionManager(store=store_factory(), max_per_principal=3)
+    second = SessionManager(store=store_factory(), max_per_principal=3)
+    await first.add(busy(new_session("a1")))
+    await second.add(busy(new_session("a2")))
+    await second.add(busy(new_session("a3")))
+    for manager in (first, second):
+        with pytest.raises(SessionLimitError, match=OVER_THE_LIMIT):
+            await manager.add(new_session("a4"))
+        assert "a4" not in manager.sessions
+    await first.add(new_session("b1", owner=BOB))  # another caller is unaffected
+    for number in range(4):  # anonymous callers are bounded by the server-wide cap only
+        await second.add(new_session(f"anonymous{number}", owner=None))
+    await second.delete("a2")  # a slot for alice on every worker
+    await first.add(new_session("a4"))
+    with pytest.raises(SessionLimitError, match=OVER_THE_LIMIT):
+        await second.add(new_session("a5"))
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_at_the_limit_only_the_callers_idle_session_on_this_worker_makes_room(
+    store_factory: StoreFactory,
+) -> None:
+    first = SessionManager(store=store_factory(), max_per_principal=3)
+    second = SessionManager(store=store_factory(), max_per_principal=3)
+    await first.add(busy(new_session("a1")))
+    await first.add(busy(new_session("a2")))
+    await second.add(new_session("idle"))
+    await first.add(new_session("bob's idle", owner=BOB))
+    # The first worker holds no idle session of alice's (bob's is never ended for her).
+    with pytest.raises(SessionLimitError, match=OVER_THE_LIMIT):
+        await first.add(new_session("a3"))
+    assert await first.get("bob's idle", BOB) is not None
+    await second.add(new_session("a3"))  # ends alice's idle session there
+    assert "idle" not in second.sessions
+    assert await first.get("idle", ALICE) is None
     await first.aclose()
     await second.aclose()
 

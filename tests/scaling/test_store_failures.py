@@ -14,6 +14,7 @@ import pytest
 import redis.exceptions
 
 from pymcp import create_app
+from pymcp.security import TokenMapAuthenticator
 from pymcp.state import MemoryStore
 from pymcp.state.store import StoreUnavailable
 from pymcp.tasks import TaskEngine, TaskHandle
@@ -47,6 +48,14 @@ class SwitchableStore(MemoryStore):
         self._check()
         return await super().transition(*args, **kwargs)
 
+    async def admit(self, counter: str, member: str, *, limit: int, ttl_ms: int) -> bool:
+        self._check()
+        return await super().admit(counter, member, limit=limit, ttl_ms=ttl_ms)
+
+    async def dismiss(self, counter: str, member: str) -> None:
+        self._check()
+        await super().dismiss(counter, member)
+
 
 def unavailable(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 503, response.text
@@ -75,6 +84,19 @@ def test_a_store_outage_is_a_clear_503_and_held_sessions_keep_serving() -> None:
         with McpClient(second) as elsewhere:
             elsewhere.initialize()
             assert elsewhere.result("ping") == {}
+
+
+def test_a_store_outage_while_counting_a_callers_sessions_is_a_503() -> None:
+    store = SwitchableStore()
+    alice = TokenMapAuthenticator({"alice-token": {"subject": "alice"}})
+    app = create_app(store=store, authn=alice, require_authn=True, max_sessions_per_principal=1)
+    with serve(app) as url, McpClient(url, headers={"authorization": "Bearer alice-token"}) as client:
+        store.down = True
+        assert unavailable(client.post(initialize_message())) == UNAVAILABLE
+        assert app.state.session_manager.sessions == {}
+        store.down = False
+        client.initialize()  # nothing of the refused session counts against the limit of 1
+        assert client.result("ping") == {}
 
 
 async def test_a_worker_whose_redis_is_down_does_not_start() -> None:

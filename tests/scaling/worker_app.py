@@ -1,7 +1,9 @@
 """The app every worker of the scaling tests serves, built with the public API only.
 
 Run as `python -m uvicorn scaling.worker_app:app` (with `tests/` on `PYTHONPATH`); the store is named by
-`PYMCP_TEST_STORE` (`memory` when unset). Two principals: alice and bob (`TokenMapAuthenticator`).
+`PYMCP_TEST_STORE` (`memory` when unset), `max_sessions_per_principal` by
+`PYMCP_TEST_MAX_SESSIONS_PER_PRINCIPAL` (the default when unset). Two principals: alice and bob
+(`TokenMapAuthenticator`).
 Every message the worker sends on `/mcp` is validated against the official schema; `GET /schema-report`
 tells the test what was checked and what failed (a test process cannot see into the worker).
 """
@@ -30,10 +32,13 @@ TOKENS: dict[str, dict[str, Any]] = {
 }
 
 
-def build(store: str | Store | None) -> Any:
-    """An app with a tool that may run as a task, and one that logs."""
+def build(store: str | Store | None, **more_settings: Any) -> Any:
+    """An app with a tool that may run as a task, and one that logs (`more_settings`: `ServerSettings`
+    fields)."""
     # A 3 s lease (renewed every second) notices a killed worker within seconds, not the default 15.
-    settings = ServerSettings(capabilities=CapabilitySettings(logging_enabled=True), task_lease_seconds=3)
+    settings = ServerSettings(
+        capabilities=CapabilitySettings(logging_enabled=True), task_lease_seconds=3, **more_settings
+    )
     built = create_app(
         server_settings=settings, store=store, authn=TokenMapAuthenticator(TOKENS), require_authn=True
     )
@@ -68,4 +73,8 @@ class SchemaReporting:
             await self.checked(scope, receive, send)
 
 
-app = SchemaReporting(build(os.environ.get("PYMCP_TEST_STORE", "memory")))
+_sessions_per_principal = os.environ.get("PYMCP_TEST_MAX_SESSIONS_PER_PRINCIPAL")
+_limits = (
+    {} if _sessions_per_principal is None else {"max_sessions_per_principal": int(_sessions_per_principal)}
+)
+app = SchemaReporting(build(os.environ.get("PYMCP_TEST_STORE", "memory"), **_limits))

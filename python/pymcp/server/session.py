@@ -30,6 +30,7 @@ __all__ = [
 logger = logging.getLogger("pymcp.server")
 
 _NAMESPACE: Final = "session"
+_KEPT: Final = "session:kept"  # with ":" and the owner: the store's counter of the owner's sessions
 _DELETED: Final = "deleted"
 _LIVE: Final = frozenset(("wait_initialized", "ready"))
 
@@ -60,6 +61,11 @@ class SessionManager:
     `idle_seconds / 4`, not per request), with a quarter of slack so a session is never dropped before
     it was idle for `idle_seconds`. Changes (handshake, log level, subscriptions, DELETE) are written
     through `transition` and announced to every worker, which update or drop their copies.
+
+    A principal's sessions are counted in the store (`Store.admit`, renewed with the record's expiry), so
+    `max_per_principal` holds across every worker sharing it; a session counts until it is deleted or
+    its record expires. Anonymous callers share one identity: only the per-worker `max_sessions` bounds
+    them.
 
     A local copy is also dropped when it expires locally (handshake not finished, or idle with no open
     stream and nothing running); the store record decides whether a later request finds it again.
@@ -131,15 +137,26 @@ class SessionManager:
             raise ValueError("an HTTP session needs an id")
         self.sweep(self.clock())
         owned = self._owned.get(session.owner, {})
-        # Anonymous callers share one identity: only the server-wide cap bounds them.
-        cap = self.max_sessions if session.owner is None else self.max_per_principal
-        if len(owned) >= cap or len(self.sessions) >= self.max_sessions:
-            await self._evict_idle(session.owner, owned)
+        if len(self.sessions) >= self.max_sessions and not await self._evict_idle(owned):
+            raise SessionLimitError(f"the server holds its limit of {self.max_sessions} sessions")
+        try:
+            admitted = await self._admit(session)
+            # The caller's sessions on other workers count too; only its idle ones held here can be ended.
+            if not admitted and await self._evict_idle(owned):
+                admitted = await self._admit(session)
+        except Exception as error:
+            raise _unavailable(error) from error
+        if not admitted:
+            raise SessionLimitError(
+                f"too many open sessions for this caller (limit {self.max_per_principal})"
+            )
         self._hold(session.id, session)
         try:
             await self._write(session)
         except Exception as error:
             self.remove(session.id)
+            with contextlib.suppress(Exception):  # or its count lingers until the record's ttl ends
+                await self._dismiss(session)
             raise _unavailable(error) from error
 
     async def get(self, session_id: str, owner: str | None) -> Session | None:
@@ -193,9 +210,12 @@ class SessionManager:
             _NAMESPACE, _space(session.owner, session.id), session.id, changes, from_statuses=_LIVE
         )
         if change.record is None:
-            await self._write(session)  # expired from the store while this worker still used it
+            # Expired from the store while this worker still used it: written (and counted) again.
+            await self._admit(session)
+            await self._write(session)
         elif not change.applied:
             self.remove(session.id)  # deleted through another worker
+            await self._dismiss(session)  # already done there, unless that worker stopped before it
         else:
             self._saved[session.id] = change.record
             if status_changed:
@@ -214,6 +234,7 @@ class SessionManager:
                 _NAMESPACE, space, session_id, {"status": _DELETED}, from_statuses=_LIVE
             )
             await self.store.delete(_NAMESPACE, space, session_id)
+            await self._dismiss(session)
         except Exception as error:
             raise _unavailable(error) from error
 
@@ -235,16 +256,14 @@ class SessionManager:
             if self._expired(session, now):
                 self.remove(session_id)
 
-    async def _evict_idle(self, owner: str | None, owned: dict[str, None]) -> None:
-        """End the caller's own oldest idle session (never another caller's), or refuse the new one."""
+    async def _evict_idle(self, owned: dict[str, None]) -> bool:
+        """End the caller's own oldest idle session held here (never another caller's); False if none is."""
         for session_id in owned:
             victim = self.sessions[session_id]
             if victim.standalone.queue is None and not victim.in_flight:
                 await self.delete(session_id)
-                return
-        if owner is None or len(owned) < self.max_per_principal:
-            raise SessionLimitError(f"the server holds its limit of {self.max_sessions} sessions")
-        raise SessionLimitError(f"too many open sessions for this caller (limit {self.max_per_principal})")
+                return True
+        return False
 
     def _hold(self, session_id: str, session: Session) -> None:
         session.last_seen = self._held_since[session_id] = self.clock()
@@ -278,6 +297,9 @@ class SessionManager:
         limit = self.idle_seconds if session.state is SessionState.READY else self.handshake_seconds
         return limit * 1.25
 
+    def _ttl_ms(self, session: Session) -> int:
+        return max(int(self._ttl(session) * 1000), 1)
+
     def _refresh_due(self, session: Session, now: float) -> bool:
         # Also during the handshake: `notifications/initialized` may have reached another worker.
         if session.state is not SessionState.READY:
@@ -287,9 +309,8 @@ class SessionManager:
     async def _write(self, session: Session) -> None:
         assert session.id is not None  # HTTP sessions always have one
         record = _record(session)
-        ttl_ms = max(int(self._ttl(session) * 1000), 1)
         await self.store.create(
-            _NAMESPACE, _space(session.owner, session.id), session.id, record, ttl_ms=ttl_ms
+            _NAMESPACE, _space(session.owner, session.id), session.id, record, ttl_ms=self._ttl_ms(session)
         )
         self._saved[session.id] = record
         self._refreshed[session.id] = self.clock()
@@ -297,19 +318,40 @@ class SessionManager:
     async def _refresh(self, session: Session, now: float) -> bool:
         """Push back the store expiry and take in other workers' changes; False when it was deleted."""
         assert session.id is not None
-        ttl_ms = max(int(self._ttl(session) * 1000), 1)
+        # Renewed before the touch: a DELETE racing it on another worker dismisses the count after.
+        await self._admit(session)
         record = await self.store.touch(
-            _NAMESPACE, _space(session.owner, session.id), session.id, ttl_ms=ttl_ms
+            _NAMESPACE, _space(session.owner, session.id), session.id, ttl_ms=self._ttl_ms(session)
         )
         if record is None:
             await self._write(session)
             return True
         if record["status"] == _DELETED:
+            # Before the copy goes: if this fails, `get` keeps serving the copy and the next refresh retries.
+            await self._dismiss(session)
             self.remove(session.id)
             return False
         self._apply(session, record)
         self._refreshed[session.id] = now
         return True
+
+    async def _admit(self, session: Session) -> bool:
+        """Count the session among its owner's for as long as the store keeps its record (again: renew
+        it); False when the owner already has `max_per_principal` others. Anonymous ones are not counted.
+
+        Renewing a session already open never ends it: refused (its count lapsed and the slot was taken),
+        it goes uncounted until a later renewal finds room."""
+        if session.owner is None:
+            return True
+        assert session.id is not None
+        counter = f"{_KEPT}:{session.owner}"
+        return await self.store.admit(
+            counter, session.id, limit=self.max_per_principal, ttl_ms=self._ttl_ms(session)
+        )
+
+    async def _dismiss(self, session: Session) -> None:
+        if session.owner is not None and session.id is not None:
+            await self.store.dismiss(f"{_KEPT}:{session.owner}", session.id)
 
     def _load(self, record: dict[str, Any]) -> Session:
         session = Session(
