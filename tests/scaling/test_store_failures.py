@@ -94,6 +94,7 @@ def test_a_store_outage_while_counting_a_callers_sessions_is_a_503() -> None:
         store.down = True
         assert unavailable(client.post(initialize_message())) == UNAVAILABLE
         assert app.state.session_manager.sessions == {}
+        assert app.state.dispatcher.sessions == set()  # nor kept for broadcasts
         store.down = False
         client.initialize()  # nothing of the refused session counts against the limit of 1
         assert client.result("ping") == {}

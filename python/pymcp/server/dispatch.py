@@ -168,12 +168,15 @@ class Dispatcher:
         self._session_events.loaded(session)
 
     def forget(self, session: Session) -> None:
-        """The session ended (DELETE, shutdown, end of stdio)."""
+        """The session ended (DELETE, shutdown, end of stdio); listeners hear of it once, however many
+        paths report it."""
+        adopted = session in self.sessions
         self.sessions.discard(session)
         if session.id is not None:
             self._by_id.pop(session.id, None)
         session.close()
-        self._session_events.removed(session)
+        if adopted:
+            self._session_events.removed(session)
 
     def add_listener(self, listener: SessionListener) -> None:
         """Tell `listener` about every session this dispatcher adopts or forgets, on any transport."""

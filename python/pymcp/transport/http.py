@@ -329,11 +329,11 @@ class StreamableHTTP:
             return
         try:
             await self.sessions.add(session)
-        except SessionStoreError as error:
-            await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
-            return
-        except SessionLimitError as error:
-            self.dispatcher.forget(session)
+        except (SessionStoreError, SessionLimitError) as error:
+            self.dispatcher.forget(session)  # the dispatcher adopted it in `initialize`
+            if isinstance(error, SessionStoreError):
+                await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
+                return
             await self._reply(
                 send, 429, encode_error(request.id, MCPError(ErrorCode.RATE_LIMITED, str(error)))
             )
