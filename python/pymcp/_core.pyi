@@ -1,6 +1,7 @@
 # Hand-written stubs for the Rust extension `pymcp._core` (checked by `python -m mypy.stubtest pymcp._core`).
 # One section per binding module in rust/py/src/; common imports live here at the top.
 
+from collections.abc import Iterable as _Iterable
 from collections.abc import Sequence as _Sequence
 from typing import Any as _Any
 from typing import final as _final
@@ -9,11 +10,13 @@ __all__ = [
     "BoundPrincipal",
     "Explanation",
     "GlobSet",
+    "HeaderReader",
     "MessageClassifier",
     "Policy",
     "PolicyError",
     "__version__",
     "fnmatchcase",
+    "nesting_violation",
 ]
 __version__: str
 
@@ -128,3 +131,17 @@ def nesting_violation(params: object, max_depth: int, max_array: int) -> int:
     else the length of the shallowest list longer than `max_array` (first in breadth-first order)."""
 
 # --- end jsonrpc ---
+
+# --- http_headers: one pass over an ASGI request's headers (rust/py/src/http_headers.rs) ----------------
+
+@_final
+class HeaderReader:
+    """Reads `scope["headers"]`: the names in `wanted` are kept (last value), every `authorization` value
+    and every `mcp-*` header are listed in order; values are decoded as Latin-1."""
+
+    def __new__(cls, wanted: frozenset[bytes]) -> HeaderReader: ...
+    def read(
+        self, headers: _Iterable[tuple[bytes, bytes]]
+    ) -> tuple[dict[bytes, str], list[str], list[tuple[str, str]]]: ...
+
+# --- end http_headers ---

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from pymcp._hosts import host_allowed
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.jsonrpc import encode_error
+from pymcp.protocol.request_head import read_head
 from pymcp.security.authn import JWTAuthenticator, TokenIntrospectionAuthenticator, TokenMapAuthenticator
 from pymcp.security.authz import AuthenticationError, Authenticator, Authorizer
 from pymcp.security.bearer import MalformedAuthorization, bearer_token
@@ -231,13 +232,8 @@ def _query_token(scope: Scope) -> bool:
 def _bearer_token(scope: Scope) -> str | None:
     """The Bearer token of the request (None: no credentials, or another scheme, as in pymcp-kit 0.3.0);
     a malformed `Authorization` header is refused (400)."""
-    values = [
-        value.decode("latin-1")
-        for name, value in scope["headers"]
-        if len(name) == 13 and name.lower() == b"authorization"  # the length first: most names differ
-    ]
     try:
-        return bearer_token(values)
+        return bearer_token(read_head(scope)[1])
     except MalformedAuthorization as malformed:
         raise _Refusal(400, malformed.message, error="invalid_request") from None
 

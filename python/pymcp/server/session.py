@@ -194,9 +194,9 @@ class SessionManager:
         if session.id is None or session.closed:
             return
         saved = self._saved.get(session.id)
-        current = _changeable(session)
-        if saved is None or all(saved.get(key) == value for key, value in current.items()):
+        if saved is None or _unchanged(saved, session):
             return
+        current = _changeable(session)
         changes = {key: value for key, value in current.items() if saved.get(key) != value}
         try:
             await self._save(session, changes, status_changed=saved["status"] != current["status"])
@@ -373,7 +373,7 @@ class SessionManager:
         unless this copy has changes of its own not yet saved (its request's `save` writes them)."""
         assert session.id is not None
         saved = self._saved.get(session.id, {})
-        if not force and any(saved.get(key) != value for key, value in _changeable(session).items()):
+        if not force and not _unchanged(saved, session):
             return
         session.state = SessionState(record["status"])
         session.log_level = record.get("logLevel")
@@ -425,6 +425,16 @@ def _changeable(session: Session) -> dict[str, Any]:
         "logLevel": session.log_level,
         "subscriptions": sorted(session.subscriptions),
     }
+
+
+def _unchanged(saved: dict[str, Any], session: Session) -> bool:
+    """Whether the session's `_changeable` fields are still what was saved (after every message: no dict
+    built)."""
+    return (
+        saved.get("status") == session.state.value
+        and saved.get("logLevel") == session.log_level
+        and saved.get("subscriptions") == sorted(session.subscriptions)
+    )
 
 
 def _record(session: Session) -> dict[str, Any]:

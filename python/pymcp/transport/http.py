@@ -33,6 +33,7 @@ from pymcp.protocol.jsonrpc import (
     encode_error,
     parse,
 )
+from pymcp.protocol.request_head import read_head
 from pymcp.protocol.stateless.envelope import (
     carries_stateless_meta,
     route_http,
@@ -46,7 +47,7 @@ from pymcp.server.session import (
     SessionManager,
     SessionStoreError,
 )
-from pymcp.transport.http_headers import WANTED_HEADERS, accepts, accepts_json_and_sse, settled_session
+from pymcp.transport.http_headers import accepts, accepts_json_and_sse, settled_session
 from pymcp.transport.http_reply import Receive, Scope, Send, reply
 from pymcp.transport.http_stateless import resume_from, serve_stateless
 from pymcp.transport.sse import (
@@ -137,15 +138,9 @@ class StreamableHTTP:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        # One pass over the headers (ASGI names are lowercase): the ones this endpoint reads, and every
-        # `mcp-*` one for the 2026-07-28 routing headers.
-        headers: dict[bytes, str] = {}
-        mcp_headers: list[tuple[str, str]] = []
-        for name, value in scope["headers"]:
-            if name in WANTED_HEADERS:
-                headers[name] = value.decode("latin-1")
-            if name.startswith(b"mcp-"):
-                mcp_headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        # The headers this endpoint reads, and every `mcp-*` one for the 2026-07-28 routing headers (read
+        # once per request: the security middleware usually did it already).
+        headers, _, mcp_headers = read_head(scope)
         method = scope["method"]
         if self.allowed_hosts is not None:
             host = headers.get(b"host", "")

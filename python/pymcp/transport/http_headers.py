@@ -1,5 +1,5 @@
-"""The request headers the HTTP transport reads: which it keeps, what `Accept` allows, and whether a
-dual-mode POST belongs to a session."""
+"""What the HTTP transport makes of request headers: what `Accept` allows, and whether a dual-mode POST
+belongs to a session (the headers themselves are read by `pymcp.protocol.request_head`)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,7 @@ import functools
 
 from pymcp.protocol.stateless.envelope import HANDSHAKE_VERSIONS
 
-__all__ = ["WANTED_HEADERS", "accepts", "accepts_json_and_sse", "settled_session"]
-
-# The headers a request is checked on (the others are not read).
-WANTED_HEADERS = frozenset(
-    (
-        b"origin",
-        b"host",
-        b"accept",
-        b"content-type",
-        b"content-length",
-        b"mcp-session-id",
-        b"mcp-protocol-version",
-        b"last-event-id",
-    )
-)
+__all__ = ["accepts", "accepts_json_and_sse", "settled_session"]
 
 
 def accepts(accept: str | None, media: str) -> bool:

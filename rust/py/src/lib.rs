@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod http_headers;
 mod jsonrpc;
 mod policy;
 
@@ -11,6 +12,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", python_version(env!("CARGO_PKG_VERSION")))?;
     policy::register(m)?;
     jsonrpc::register(m)?;
+    http_headers::register(m)?;
     Ok(())
 }
 

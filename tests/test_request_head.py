@@ -1,0 +1,31 @@
+"""The Rust header pass against its pure-Python reference, and the read kept for the next reader."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oracle.request_head import read as reference
+from pymcp import _core
+from pymcp.protocol.request_head import HEADERS_SCOPE_KEY, WANTED_HEADERS, read_head
+
+names = st.sampled_from(
+    [*WANTED_HEADERS, b"authorization", b"Authorization", b"mcp-method", b"mcp-name", b"mcp-param-x", b"x-y"]
+) | st.binary(max_size=12)
+headers = st.lists(st.tuples(names, st.binary(max_size=20)), max_size=12)
+
+
+@settings(max_examples=2_000, deadline=None)
+@given(headers)
+def test_rust_matches_the_reference(raw: list[tuple[bytes, bytes]]) -> None:
+    assert _core.HeaderReader(WANTED_HEADERS).read(raw) == reference(WANTED_HEADERS, raw)
+
+
+def test_one_read_per_header_list() -> None:
+    scope = {"headers": [(b"host", b"a"), (b"authorization", b"Bearer t"), (b"mcp-method", b"ping")]}
+    head = read_head(scope)
+    assert head == ({b"host": "a"}, ["Bearer t"], [("mcp-method", "ping")])
+    assert read_head(scope) is head
+    scope["headers"] = [(b"host", b"b")]  # a middleware replaced the headers: read again
+    assert read_head(scope) == ({b"host": "b"}, [], [])
+    assert scope[HEADERS_SCOPE_KEY][0] is scope["headers"]
