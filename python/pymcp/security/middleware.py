@@ -139,6 +139,9 @@ class SecurityMiddleware:
             await self._refuse(send, refusal, metadata_url)
             return
         scope[PRINCIPAL_SCOPE_KEY] = principal
+        if metadata_url is None:  # no OAuth metadata: denials have no document to point at
+            await self.app(scope, receive, send)
+            return
         reset = current_resource_metadata_url.set(metadata_url)
         try:
             await self.app(scope, receive, send)
@@ -224,7 +227,7 @@ def route_path(scope: Scope) -> str:
 
 def _query_token(scope: Scope) -> bool:
     query: bytes = scope.get("query_string", b"")
-    return (b"access_token" in query or b"%" in query) and any(
+    return bool(query) and (b"access_token" in query or b"%" in query) and any(
         name == "access_token" for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
     )
 

@@ -1,0 +1,50 @@
+"""The one `Authorization: Bearer` parser: its one-match path for plain headers gives what the general
+rules give, for every header value."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pymcp.security.bearer import MalformedAuthorization, bearer_token
+
+_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/=]+")
+
+
+def general_rules(value: str, *, strict: bool) -> str | None:
+    """RFC 6750 §2.1 as the parser's docstring states it, without the shortcut."""
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    token = token.strip()
+    if strict and _TOKEN.fullmatch(token) is None:
+        raise MalformedAuthorization("Malformed Bearer token")
+    return token or None
+
+
+def outcome(read: object, value: str, strict: bool) -> object:
+    try:
+        return read(value, strict=strict)  # type: ignore[operator]
+    except MalformedAuthorization as malformed:
+        return ("malformed", malformed.message)
+
+
+values = st.from_regex(r"\s?[Bb][Ee]arer {1,2}[A-Za-z0-9._~+/=\- ]{0,12}\s?", fullmatch=True) | st.text(
+    max_size=16
+)
+
+
+@settings(max_examples=3_000, deadline=None)
+@given(values, st.booleans())
+def test_the_shortcut_changes_nothing(value: str, strict: bool) -> None:
+    assert outcome(lambda v, strict: bearer_token([v], strict=strict), value, strict) == outcome(
+        general_rules, value, strict
+    )
+
+
+@pytest.mark.parametrize("value", ["Bearer abc", "bearer a.b-c_d~e+f/g=", "BEARER abc", " Bearer abc "])
+def test_plain_headers(value: str) -> None:
+    assert bearer_token([value]) == value.strip().partition(" ")[2]
