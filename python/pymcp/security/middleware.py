@@ -227,8 +227,12 @@ def route_path(scope: Scope) -> str:
 
 def _query_token(scope: Scope) -> bool:
     query: bytes = scope.get("query_string", b"")
-    return bool(query) and (b"access_token" in query or b"%" in query) and any(
-        name == "access_token" for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    return (
+        bool(query)
+        and (b"access_token" in query or b"%" in query)
+        and any(
+            name == "access_token" for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        )
     )
 
 

@@ -269,7 +269,7 @@ class StreamableHTTP:
             return
         if self.mode == "draft" or (self.mode == "dual" and not settled_session(raw_mcp_headers)):
             try:
-                mcp_headers = RequestHeaders.from_pairs(raw_mcp_headers)
+                mcp_headers = RequestHeaders.read(raw_mcp_headers)
             except MCPError as error:
                 await self._reply(send, 400, encode_error(getattr(message, "id", None), error))
                 return

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from pymcp.errors import ErrorCode, MCPError
 from pymcp.protocol.targets import TARGET_KEYS
@@ -142,5 +144,16 @@ class RequestHeaders:
             protocol_version=found.get(MCP_PROTOCOL_VERSION),
             method=found.get(MCP_METHOD),
             name=found.get(MCP_NAME),
-            params=params,
+            params=MappingProxyType(params),  # read-only: `read` hands one instance to many requests
         )
+
+    @classmethod
+    def read(cls, pairs: Sequence[tuple[str, str]]) -> RequestHeaders:
+        """`from_pairs`, remembered for the last 256 header sets (a client repeats the same few on
+        every request); refusals are not remembered."""
+        return _read(tuple(pairs))
+
+
+@functools.lru_cache(maxsize=256)
+def _read(pairs: tuple[tuple[str, str], ...]) -> RequestHeaders:
+    return RequestHeaders.from_pairs(pairs)
