@@ -129,9 +129,13 @@ class ToolDefinition(WireItem):
             return await asyncio.to_thread(self.func, **arguments)
         # Trivial sync tools run inline: a thread hop costs more than they do.
         result = self.func(**arguments)
-        if inspect.isawaitable(result):
+        if type(result) not in _PLAIN_VALUES and inspect.isawaitable(result):
             return await result
         return result
+
+
+# Values never awaitable, known without `isawaitable`'s ABC check (most tools return one of these).
+_PLAIN_VALUES = frozenset((str, int, float, bool, dict, list, type(None)))
 
 
 def _text(value: Any) -> str:
