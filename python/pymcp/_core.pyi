@@ -14,9 +14,11 @@ __all__ = [
     "MessageClassifier",
     "Policy",
     "PolicyError",
+    "TokenTable",
     "__version__",
     "fnmatchcase",
     "nesting_violation",
+    "sha256",
 ]
 __version__: str
 
@@ -145,3 +147,21 @@ class HeaderReader:
     ) -> tuple[dict[bytes, str], list[str], list[tuple[str, str]]]: ...
 
 # --- end http_headers ---
+
+# --- tokens: SHA-256 and the token map's table (rust/py/src/tokens.rs) ------------------------------------
+
+def sha256(data: bytes) -> bytes:
+    """The SHA-256 digest of `data` (32 bytes)."""
+
+@_final
+class TokenTable:
+    """The SHA-256 digests of a token map's tokens, in its order (`ValueError` for a digest that is not
+    32 bytes)."""
+
+    def __new__(cls, digests: _Sequence[bytes]) -> TokenTable: ...
+    def find(self, token: bytes) -> int:
+        """The index of the entry whose digest is the SHA-256 of `token` (the last, if repeated), or -1;
+        every entry is compared, in constant time."""
+    def __len__(self) -> int: ...
+
+# --- end tokens ---

@@ -5,6 +5,7 @@
 //! - [`filter`]: bulk visibility of tool (prompt, resource) names under a policy.
 //! - [`jsonrpc`]: validation of JSON-RPC 2.0 messages.
 //! - [`nesting`]: depth and array-length limits on a request's `params`.
+//! - [`tokens`]: static Bearer tokens by SHA-256 digest, compared in constant time.
 //! - [`fuzz`]: one never-panics entry point per parser, for `rust/fuzz` and the property test.
 
 pub mod filter;
@@ -14,3 +15,4 @@ pub mod glob;
 pub mod jsonrpc;
 pub mod nesting;
 pub mod policy;
+pub mod tokens;

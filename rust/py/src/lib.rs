@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod http_headers;
 mod jsonrpc;
 mod policy;
+mod tokens;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -13,6 +14,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     policy::register(m)?;
     jsonrpc::register(m)?;
     http_headers::register(m)?;
+    tokens::register(m)?;
     Ok(())
 }
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pymcp import _core
 from pymcp.security.authz import AuthenticationError
 from pymcp.security.bearer import bearer_token
 from pymcp.security.principal import Principal, frozen_principal
@@ -57,7 +57,7 @@ def get_bearer_token(request: Any) -> str | None:
 
 
 def token_digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+    return _core.sha256(token.encode("utf-8", "surrogatepass"))
 
 
 def hash_token(token: str) -> str:
