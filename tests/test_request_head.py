@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,3 +30,15 @@ def test_one_read_per_header_list() -> None:
     scope["headers"] = [(b"host", b"b")]  # a middleware replaced the headers: read again
     assert read_head(scope) == ({b"host": "b"}, [], [])
     assert scope[HEADERS_SCOPE_KEY][0] is scope["headers"]
+
+
+def test_pairs_may_be_lists_and_must_be_bytes() -> None:
+    reader = _core.HeaderReader(WANTED_HEADERS)
+    assert reader.read([[b"host", b"a"], [b"authorization", b"Bearer t"]]) == (
+        {b"host": "a"},
+        ["Bearer t"],
+        [],
+    )
+    for bad in ([(b"host", "a")], [(b"host",)], [b"host"], [(b"host", b"a", b"b")]):
+        with pytest.raises(TypeError, match=r"each request header must be a \(name, value\) pair of bytes"):
+            reader.read(bad)

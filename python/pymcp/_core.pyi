@@ -139,7 +139,8 @@ def nesting_violation(params: object, max_depth: int, max_array: int) -> int:
 @_final
 class HeaderReader:
     """Reads `scope["headers"]`: the names in `wanted` are kept (last value), every `authorization` value
-    and every `mcp-*` header are listed in order; values are decoded as Latin-1."""
+    and every `mcp-*` header are listed in order; values are decoded as Latin-1. Each item must be a
+    `(name, value)` tuple or list of `bytes` (`TypeError` otherwise)."""
 
     def __new__(cls, wanted: frozenset[bytes]) -> HeaderReader: ...
     def read(

@@ -2,6 +2,7 @@
 //! transport together. Marshalling only (which names matter is the facade's `WANTED_HEADERS`); it
 //! replaces two Python loops that decoded every value of every request.
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFrozenSet, PyList, PyString, PyTuple};
@@ -30,6 +31,25 @@ fn latin1<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyString>> 
     }
 }
 
+/// One `(name, value)` item of `scope["headers"]`: a tuple, or a list as some servers send.
+fn header_pair<'py>(
+    pair: &Bound<'py, PyAny>,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    let items = if let Ok(tuple) = pair.cast::<PyTuple>() {
+        (tuple.len() == 2).then(|| (tuple.get_item(0), tuple.get_item(1)))
+    } else if let Ok(list) = pair.cast::<PyList>() {
+        (list.len() == 2).then(|| (list.get_item(0), list.get_item(1)))
+    } else {
+        None
+    };
+    let bytes = |item: PyResult<Bound<'py, PyAny>>| item.ok()?.cast_into::<PyBytes>().ok();
+    items
+        .and_then(|(name, value)| Some((bytes(name)?, bytes(value)?)))
+        .ok_or_else(|| {
+            PyTypeError::new_err("each request header must be a (name, value) pair of bytes")
+        })
+}
+
 #[pymethods]
 impl HeaderReader {
     #[new]
@@ -40,8 +60,9 @@ impl HeaderReader {
     }
 
     /// `(wanted, authorization, mcp)`: the last value of each wanted header by name, every
-    /// `authorization` value in order (that name in any case: credentials are never missed), and every `mcp-*` header as `(name, value)` in order; values
-    /// decoded as Latin-1. Pairs that are not two `bytes` are skipped (a server never sends them).
+    /// `authorization` value in order (that name in any case: credentials are never missed), and
+    /// every `mcp-*` header as `(name, value)` in order; values decoded as Latin-1. `TypeError`
+    /// for an item that is not a `(name, value)` pair of `bytes`.
     fn read<'py>(
         &self,
         py: Python<'py>,
@@ -52,23 +73,7 @@ impl HeaderReader {
         let authorization = PyList::empty(py);
         let mcp = PyList::empty(py);
         for pair in headers.try_iter()? {
-            let pair = pair?;
-            let Ok(pair) = pair.cast::<PyTuple>() else {
-                continue;
-            };
-            if pair.len() != 2 {
-                continue;
-            }
-            let (Ok(name), Ok(value)) = (
-                pair.get_borrowed_item(0)?
-                    .cast::<PyBytes>()
-                    .map(|b| b.to_owned()),
-                pair.get_borrowed_item(1)?
-                    .cast::<PyBytes>()
-                    .map(|b| b.to_owned()),
-            ) else {
-                continue;
-            };
+            let (name, value) = header_pair(&pair?)?;
             let name_bytes = name.as_bytes();
             if name_bytes.eq_ignore_ascii_case(b"authorization") {
                 authorization.append(latin1(py, value.as_bytes())?)?;
