@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from pymcp import create_app, get_registry_manager
 from server.mcp_client import ACCEPT, initialize_message
+from support.json_values import json_values as json_values_of
 
 METHODS = [
     "initialize", "ping", "tools/list", "tools/call", "prompts/list", "prompts/get", "resources/list",
@@ -23,15 +24,7 @@ METHODS = [
     "notifications/initialized", "notifications/cancelled",
 ]  # fmt: skip
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**63), 2**63 - 1)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=12,
-)
+json_values = json_values_of(max_leaves=12, max_size=3)
 params = st.one_of(
     json_values,
     st.fixed_dictionaries(
