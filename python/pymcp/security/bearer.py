@@ -36,7 +36,12 @@ def bearer_token(headers: Sequence[str], *, strict: bool = True) -> str | None:
     plain = _PLAIN_BEARER.fullmatch(headers[0])
     if plain is not None:
         return plain.group(1)
-    scheme, _, token = headers[0].strip().partition(" ")
+    return _read_credentials(headers[0], strict=strict)
+
+
+def _read_credentials(value: str, *, strict: bool) -> str | None:
+    """RFC 6750 §2.1 for any header value (`bearer_token` takes a shortcut for the plain ones)."""
+    scheme, _, token = value.strip().partition(" ")
     if scheme.lower() != "bearer":
         return None
     token = token.strip()
