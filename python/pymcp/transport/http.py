@@ -324,11 +324,12 @@ class StreamableHTTP:
             return
         try:
             await self.sessions.add(session)
-        except (SessionStoreError, SessionLimitError) as error:
+        except SessionStoreError as error:
             self.dispatcher.forget(session)  # the dispatcher adopted it in `initialize`
-            if isinstance(error, SessionStoreError):
-                await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
-                return
+            await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
+            return
+        except SessionLimitError as error:
+            self.dispatcher.forget(session)
             await self._reply(
                 send, 429, encode_error(request.id, MCPError(ErrorCode.RATE_LIMITED, str(error)))
             )
