@@ -62,6 +62,7 @@ def retried(client: McpClient, method: str, params: dict[str, Any], statuses: li
         statuses.append(response.status_code)
         if response.status_code != 503 or time.monotonic() > deadline:
             assert response.status_code == 200, response.text
+            assert "result" in orjson.loads(response.content), response.text
             return client.validate(orjson.loads(response.content), method)
         assert orjson.loads(response.content)["error"] == UNAVAILABLE
         time.sleep(0.1)
@@ -96,6 +97,7 @@ def test_tasks_survive_a_failover_of_the_master_holding_them(cluster: RedisClust
         }
         key = task_record_key(cluster, task_ids["during"])  # one owner's tasks share a slot
         doomed = cluster.master_of(key)
+        cluster.wait_replicated(doomed)  # the tasks' records are on its replica (it could fail in between)
 
         cluster.kill(doomed)
         gates["during"].set()  # this task ends while its master is gone and no replica has taken over

@@ -179,6 +179,20 @@ class RedisClusterNodes:
                     return int(line[1].split(":")[1].split("@")[0])
         raise AssertionError(f"no master serves slot {slot}")
 
+    def wait_replicated(self, port: int, timeout: float = 10.0) -> None:
+        """Until every replica of the master on `port` has acknowledged all of its writes: Redis replicates
+        asynchronously, so only what reached a replica survives that master's failover."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with admin(port, self.tls) as client:
+                info = client.info("replication")
+            offsets = [info[f"slave{i}"]["offset"] for i in range(info.get("connected_slaves", 0))]
+            if offsets and min(offsets) >= info["master_repl_offset"]:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"the replicas of the redis node on port {port} did not catch up", pytrace=False)
+            time.sleep(0.05)
+
     def kill(self, port: int) -> None:
         next(node for node in self.nodes if node.port == port).kill()
         self.killed.add(port)
