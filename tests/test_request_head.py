@@ -19,7 +19,12 @@ headers = st.lists(st.tuples(names, st.binary(max_size=20)), max_size=12)
 @settings(max_examples=2_000, deadline=None)
 @given(headers)
 def test_rust_matches_the_reference(raw: list[tuple[bytes, bytes]]) -> None:
-    assert _core.HeaderReader(WANTED_HEADERS).read(raw) == reference(WANTED_HEADERS, raw)
+    expected = reference(WANTED_HEADERS, raw)
+    reader = _core.HeaderReader(WANTED_HEADERS)
+    for headers in (raw, tuple(raw), iter(raw)):  # a list is read by index, anything else iterated
+        head = reader.read(headers)
+        assert head == expected
+        assert list(head[0]) == list(expected[0])  # the wanted headers in the same order too
 
 
 def test_one_read_per_header_list() -> None:
