@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import enum
+import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Optional, TypedDict
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pymcp.registry import PromptRegistry, ResourceRegistry, ToolRegistry
-from pymcp.registry.signature import InvalidArgument, compile_signature
+from pymcp.registry.signature import InvalidArgument, _compile, _convert_fields, compile_signature
 from pymcp.server import CancellationToken, RequestContext
 
 
@@ -182,3 +185,75 @@ def test_every_definition_answers_to_mcp_payload_like_030() -> None:
         assert definition is not None
         assert definition.to_mcp_payload() == definition.to_wire()
         assert definition.to_wire()["name"] in {"t", "p", "r", "i"}
+
+
+def _primitives(
+    count: int, ratio: float, flag: bool, name: str, anything: Any, maybe: int | None = None, limit: int = 3
+) -> None:
+    """Parameters the checker's shortcut takes (exact primitive types, `Any`) beside one it does not."""
+
+
+_PARAMETERS = ("count", "ratio", "flag", "name", "anything", "maybe", "limit")
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=2), inner, max_size=2),
+    max_leaves=4,
+)
+
+
+def _outcome(check: Any, arguments: dict[str, Any]) -> Any:
+    try:
+        return ("ok", check(arguments))
+    except InvalidArgument as error:
+        return ("refused", str(error))
+
+
+def _declared_or_any(declared: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(declared, declared, _JSON_VALUES)  # mostly the declared type
+
+
+# The required names nearly always, each optional one (and an unknown `extra`) half the time.
+_ARGUMENTS = st.tuples(
+    st.fixed_dictionaries(
+        {
+            "count": _declared_or_any(st.integers()),
+            "ratio": _declared_or_any(st.integers() | st.floats(allow_nan=False)),
+            "flag": _declared_or_any(st.booleans()),
+            "name": _declared_or_any(st.text(max_size=3)),
+            "anything": _JSON_VALUES,
+        },
+        optional={
+            "maybe": _declared_or_any(st.none() | st.integers()),
+            "limit": _declared_or_any(st.integers()),
+            "extra": _JSON_VALUES,
+        },
+    ),
+    st.sets(st.sampled_from(("count", "ratio", "flag", "name", "anything")), max_size=1),
+).map(lambda drawn: {name: value for name, value in drawn[0].items() if name not in drawn[1]})
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ARGUMENTS)
+def test_checker_shortcut_equals_converting_every_field(arguments: dict[str, Any]) -> None:
+    # The oracle: the same fields converted one by one, as the checker does when its shortcut does not apply.
+    hints = typing.get_type_hints(_primitives)
+    converters = {name: _compile(hints[name])[1] for name in _PARAMETERS}
+    required = ("count", "ratio", "flag", "name", "anything")
+
+    def convert_every_field(given: dict[str, Any]) -> dict[str, Any]:
+        return _convert_fields(given, required, converters, path=None)
+
+    check = compile_signature(_primitives).check
+    assert _outcome(check, arguments) == _outcome(convert_every_field, arguments)
+
+
+def test_checked_arguments_are_a_copy_when_values_are_injected() -> None:
+    def plain(count: int) -> None: ...
+
+    def injected(count: int, cancel_token: CancellationToken) -> None: ...
+
+    arguments = {"count": 1}
+    assert compile_signature(plain).check(arguments) is arguments  # nothing is added: no copy needed
+    checked = compile_signature(injected).check(arguments)
+    assert checked == arguments
+    assert checked is not arguments  # the runner adds `cancel_token` to it

@@ -10,7 +10,7 @@ from pymcp.errors import InvalidArgument
 
 __all__ = ["ArgumentChecker", "compile_user_schema"]
 
-ArgumentChecker = Callable[[Mapping[str, Any]], dict[str, Any]]
+ArgumentChecker = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def compile_user_schema(schema: Mapping[str, Any]) -> ArgumentChecker:

@@ -76,34 +76,56 @@ def _expect(kind: str, path: str) -> InvalidArgument:
     return InvalidArgument(f"`{path}` must be {_JSON_TYPE_NAMES[kind]}")
 
 
+_NUMBERS = (int, float)
+
+
+def _convert_integer(value: Any, path: str) -> Any:
+    if isinstance(value, bool) or not isinstance(value, _NUMBERS):
+        raise _expect("integer", path)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise _expect("integer", path)
+        return int(value)
+    return value
+
+
+def _convert_number(value: Any, path: str) -> Any:
+    if isinstance(value, bool) or not isinstance(value, _NUMBERS):
+        raise _expect("number", path)
+    return value
+
+
+def _instance_of(kind: str, python_type: type) -> Converter:
+    def convert(value: Any, path: str) -> Any:
+        if not isinstance(value, python_type):
+            raise _expect(kind, path)
+        return value
+
+    return convert
+
+
+_PRIMITIVES: dict[str, Converter] = {
+    "integer": _convert_integer,
+    "number": _convert_number,
+    "boolean": _instance_of("boolean", bool),
+    "string": _instance_of("string", str),
+    "null": _instance_of("null", type(None)),
+}
+
+# The types of parsed JSON (what `orjson.loads` makes), and those each converter returns unchanged.
+_JSON_VALUE_TYPES: frozenset[type] = frozenset((str, int, float, bool, type(None), list, dict))
+_UNCHANGED: dict[Converter, frozenset[type]] = {
+    _identity: _JSON_VALUE_TYPES,
+    _PRIMITIVES["integer"]: frozenset((int,)),
+    _PRIMITIVES["number"]: frozenset((int, float)),
+    _PRIMITIVES["boolean"]: frozenset((bool,)),
+    _PRIMITIVES["string"]: frozenset((str,)),
+    _PRIMITIVES["null"]: frozenset((type(None),)),
+}
+
+
 def _primitive(kind: str) -> tuple[dict[str, Any], Converter]:
-    if kind == "integer":
-
-        def convert(value: Any, path: str) -> Any:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise _expect("integer", path)
-            if isinstance(value, float):
-                if not value.is_integer():
-                    raise _expect("integer", path)
-                return int(value)
-            return value
-
-    elif kind == "number":
-
-        def convert(value: Any, path: str) -> Any:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise _expect("number", path)
-            return value
-
-    else:
-        python_type: type = {"boolean": bool, "string": str, "null": type(None)}[kind]
-
-        def convert(value: Any, path: str) -> Any:
-            if not isinstance(value, python_type):
-                raise _expect(kind, path)
-            return value
-
-    return {"type": kind}, convert
+    return {"type": kind}, _PRIMITIVES[kind]
 
 
 def _array(
@@ -399,8 +421,19 @@ def compile_signature(func: Callable[..., Any]) -> CompiledSignature:
     if not accepts_extra:
         input_schema["additionalProperties"] = False
     required_names = tuple(required)
+    required_set = frozenset(required)
+    unchanged = {name: _UNCHANGED[convert] for name, convert in converters.items() if convert in _UNCHANGED}
 
-    def check(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    def check(arguments: dict[str, Any]) -> dict[str, Any]:
+        # Most calls pass primitives of exactly the declared types: those are taken as they are.
+        for key, value in arguments.items():
+            accepted = unchanged.get(key)
+            if accepted is None or type(value) not in accepted:
+                break
+        else:
+            if required_set <= arguments.keys():
+                # Nothing adds to the arguments of a tool without injected parameters: no copy needed.
+                return dict(arguments) if injected else arguments
         return _convert_fields(arguments, required_names, converters, path=None, accepts_extra=accepts_extra)
 
     return CompiledSignature(

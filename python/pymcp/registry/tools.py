@@ -23,6 +23,7 @@ __all__ = [
     "ToolOptions",
     "ToolRegistry",
     "normalize_tool_result",
+    "pending",
 ]
 
 SyncToolFunction = Callable[..., Any]
@@ -77,7 +78,6 @@ class ToolDefinition(WireItem):
     annotations: dict[str, Any] | None = None
     icons: list[dict[str, Any]] | None = None
     execution: ToolExecutionConfig | None = None
-    is_async: bool = False
     in_thread: bool = False
     max_output_bytes: int | None = None
     wire: dict[str, Any] = field(default_factory=dict)
@@ -87,7 +87,8 @@ class ToolDefinition(WireItem):
     @property
     def task_support(self) -> str:
         """`required`, `optional` or `forbidden` (the default)."""
-        return (self.execution or {}).get("taskSupport", "forbidden")
+        execution = self.execution
+        return execution.get("taskSupport", "forbidden") if execution else "forbidden"
 
     def to_wire(self) -> dict[str, Any]:
         """The `Tool` object of `tools/list` (built once)."""
@@ -121,26 +122,35 @@ class ToolDefinition(WireItem):
                 return {"isError": True, "content": [{"type": "text", "text": text}]}
         return result
 
-    async def invoke(self, arguments: dict[str, Any]) -> Any:
-        """Call the function with already checked arguments (injected values included)."""
-        if self.is_async:
-            return await self.func(**arguments)
-        if self.in_thread:
-            return await asyncio.to_thread(self.func, **arguments)
-        # Trivial sync tools run inline: a thread hop costs more than they do.
-        result = self.func(**arguments)
-        if type(result) not in _PLAIN_VALUES and inspect.isawaitable(result):
-            return await result
-        return result
+    def start(self, arguments: dict[str, Any]) -> Any:
+        """Call the function with already checked arguments (injected values included): the value a sync
+        tool returned, or an awaitable of the result (`pending` tells which).
 
+        Sync tools run inline unless their runner is `thread`: for the trivial ones that most are, a
+        thread hop (or even a coroutine of their own) costs more than they do.
+        """
+        if self.in_thread:
+            return asyncio.to_thread(self.func, **arguments)
+        return self.func(**arguments)
+
+
+_TEXT_VALUES = frozenset((str, int, float, bool))
 
 # Values never awaitable, known without `isawaitable`'s ABC check (most tools return one of these).
 _PLAIN_VALUES = frozenset((str, int, float, bool, dict, list, type(None)))
 
 
+def pending(value: Any) -> bool:
+    """Whether what `ToolDefinition.start` gave is to be awaited (an async tool's coroutine, a thread's
+    result, or an awaitable a sync tool returned)."""
+    return type(value) not in _PLAIN_VALUES and inspect.isawaitable(value)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if type(value) is int:  # JSON spells an integer as Python does
+        return str(value)
     return dumps_text(value)
 
 
@@ -151,6 +161,8 @@ def normalize_tool_result(value: Any, *, structured: bool = False) -> dict[str, 
     a list is the content; anything else becomes one text item. With an output schema (`structured`),
     a plain value is also sent as `structuredContent`. `_meta` stays inside the result.
     """
+    if type(value) in _TEXT_VALUES and not structured:  # the commonest answers, the shortest path
+        return {"content": [{"type": "text", "text": _text(value)}]}
     value = dump_value(value)
     if isinstance(value, dict) and ("content" in value or "structuredContent" in value or "isError" in value):
         if "content" not in value:
@@ -277,7 +289,6 @@ def build_tool(
         else None,
         icons=[dict(icon) for icon in icons] if icons else None,
         execution=config,
-        is_async=inspect.iscoroutinefunction(func),
         in_thread=(config or {}).get("runner") == "thread",
         max_output_bytes=(config or {}).get("maxOutputBytes"),
         header_map=headers,

@@ -164,7 +164,7 @@ def _check_elicit_result(key: str, answer: Mapping[str, Any], input_request: Map
     schema = params.get("requestedSchema") if isinstance(params, Mapping) else None
     if answer["action"] == "accept" and isinstance(schema, Mapping):
         try:
-            compile_user_schema(schema)(content)
+            compile_user_schema(schema)(dict(content))
         except InvalidArgument as exc:
             raise _invalid(
                 f"`inputResponses.{key}.content` does not match the requested schema: {exc}"

@@ -11,6 +11,7 @@ from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import InvalidArgument, MCPError
+from pymcp.registry.tools import pending
 from pymcp.server.context import RequestContext, activate_lazily, deactivate
 
 if TYPE_CHECKING:
@@ -54,7 +55,9 @@ class ToolRunner:
             # For code that finds the request itself (`current_request_context`, 0.3.0's helpers).
             active = activate_lazily(lambda: self.request_context(call, task_context))
         try:
-            value = await tool.invoke(checked)
+            value = tool.start(checked)
+            if pending(value):
+                value = await value
         except MCPError:
             raise
         except Exception:
