@@ -30,7 +30,7 @@ from pymcp.settings import MiddlewareConfig, ServerSettings
 from pymcp.state import Store, open_store
 from pymcp.transport.health import liveness, readiness
 from pymcp.transport.http import StreamableHTTP
-from pymcp.transport.http_route import MCPRoute
+from pymcp.transport.http_route import MCPApp, MCPRoute
 from pymcp.transport.stdio import serve_stdio
 
 __all__ = ["DEFAULT_LOG_FORMAT", "check_bind", "create_app", "run_http_server", "run_stdio_server"]
@@ -307,7 +307,7 @@ def create_app(
         routes.append(Route(settings.health_path, liveness, methods=["GET"]))
     if settings.ready_path is not None:
         routes.append(Route(settings.ready_path, readiness, methods=["GET"]))
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = MCPApp(routes=routes, middleware=middleware, lifespan=lifespan)
     dispatcher = Dispatcher(
         app=app, settings=settings, registries=registries, gate=gate, task_engine=task_engine
     )
@@ -324,6 +324,8 @@ def create_app(
     endpoint = StreamableHTTP(dispatcher, sessions, settings)
     app.router.routes.insert(0, Route("/mcp", endpoint))
     app.user_middleware.append(Middleware(MCPRoute, endpoint))  # innermost: /mcp skips the router
+    if not config.custom:
+        app.own_middleware = tuple(app.user_middleware)
     app.state.server_settings = settings
     app.state.middleware_config = config
     app.state.registry_manager = registries

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.responses import JSONResponse
 
 from pymcp import CapabilitySettings, MiddlewareConfig, ServerSettings, create_app
 from pymcp.security.principal import Principal
@@ -110,3 +111,48 @@ def test_sessions_expire_when_idle_or_never_initialized() -> None:
         clock.advance(61 + 15)  # past the idle limit and the store's quarter of slack
         assert idle.post(ping).status_code == 404
         assert slow.notify("notifications/initialized").status_code == 404
+
+
+class _RecordPaths:
+    """Middleware noting the path of every HTTP request it sees."""
+
+    def __init__(self, app: Any, seen: list[str]) -> None:
+        self.app = app
+        self.seen = seen
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.seen.append(scope["path"])
+        await self.app(scope, receive, send)
+
+
+def test_middleware_and_handlers_added_after_create_app_see_mcp_requests(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # `/mcp` skips Starlette's error middleware only while the app is as create_app made it.
+    seen: list[str] = []
+    app = create_app()
+    app.add_middleware(_RecordPaths, seen=seen)
+    with serve(app) as url, McpClient(url) as client:
+        client.initialize()
+        assert client.result("ping") == {}
+    assert seen.count("/mcp") >= 3  # initialize, initialized, ping
+
+    async def broken(*args: Any) -> Any:
+        raise RuntimeError("a bug in the server")
+
+    async def answer(request: Any, exc: Exception) -> JSONResponse:
+        return JSONResponse({"handled": str(exc)}, status_code=503)
+
+    for handled in (False, True):
+        app = create_app()
+        if handled:
+            app.add_exception_handler(Exception, answer)
+        with serve(app) as url, McpClient(url) as client:
+            client.initialize()
+            app.state.dispatcher.handle_request = broken
+            with caplog.at_level("CRITICAL"):  # the server logs the bug: expected here
+                response = client.post({"jsonrpc": "2.0", "id": 2, "method": "ping"})
+        assert response.status_code == (503 if handled else 500)
+        if handled:
+            assert response.json() == {"handled": "a bug in the server"}
