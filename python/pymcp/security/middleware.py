@@ -104,6 +104,10 @@ class SecurityMiddleware:
             and type(authenticator) in _TOKEN_AUTHENTICATORS
             else None
         )
+        # A token map answers at once: looked up without a coroutine of its own.
+        self._lookup_token: Callable[[str], Principal] | None = (
+            authenticator.lookup if type(authenticator) is TokenMapAuthenticator else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -156,7 +160,9 @@ class SecurityMiddleware:
         authenticator = self.gate.authenticator
         if authenticator is not None:
             try:
-                if self._authenticate_token is not None:  # the built-in authenticators: no second parse
+                if token is not None and self._lookup_token is not None:
+                    principal = self._lookup_token(token)
+                elif self._authenticate_token is not None:  # the built-in authenticators: no second parse
                     principal = None if token is None else await self._authenticate_token(token)
                 else:
                     principal = await authenticator.authenticate(Request(scope))

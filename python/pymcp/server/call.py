@@ -22,9 +22,9 @@ __all__ = ["Call", "Handler", "Reply"]
 class Call:
     """One request as a handler sees it."""
 
-    _session: Session | Callable[[], Session]
-    """The session; at 2026-07-28, how to make the request's own one (made on first use of `session`:
-    most stateless requests never look at it)."""
+    _session: Session | Callable[[Call], Session]
+    """The session; at 2026-07-28, how to make the request's own one from the call (made on first use of
+    `session`: most stateless requests never look at it)."""
     principal: Principal | None
     request_id: str | int
     method: str
@@ -43,7 +43,7 @@ class Call:
     def session(self) -> Session:
         session = self._session
         if callable(session):
-            session = self._session = session()
+            session = self._session = session(self)
         return session
 
 

@@ -104,10 +104,10 @@ class CancellationToken(TaskCancellationToken):
     Same interface as the tasks' token (`is_cancelled`, `check_cancelled`, `await wait()`).
     """
 
+    reason: str | None = None
+
     def __init__(self, task: asyncio.Task[Any] | None = None) -> None:
-        super().__init__()
         self._task = task
-        self.reason: str | None = None
 
     def cancel(self, reason: str = "cancelled") -> None:
         if self.is_cancelled():

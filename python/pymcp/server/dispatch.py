@@ -13,7 +13,6 @@ errors 2026-07-28 renamed, and decorates every result (`resultType`, caching hin
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,6 @@ from pymcp.protocol.jsonrpc import (
 )
 from pymcp.protocol.stateless.envelope import (
     TASK_METHODS,
-    StatelessRequest,
     check_method,
     stateless_error,
     validate_request,
@@ -279,7 +277,6 @@ class Dispatcher:
             if self.gate is not None:
                 self._authorize_stateless(principal, method, request.params)
             params = params_object(request.params)
-            session = functools.partial(self._stateless_session, client, principal)
             round_trip: RoundTrip | None = None
 
             def questions() -> RoundTrip:
@@ -301,7 +298,17 @@ class Dispatcher:
                     questions()  # a retry's sealed state is checked before the handler runs
                 ask_input = _replayed(questions)
             call = Call(
-                session, principal, request.id, method, params, emit, token, None, client, ask_input, headers
+                self._stateless_session,
+                principal,
+                request.id,
+                method,
+                params,
+                emit,
+                token,
+                None,
+                client,
+                ask_input,
+                headers,
             )
             try:
                 result = await handler(call)
@@ -331,11 +338,14 @@ class Dispatcher:
                 return
         self.gate.authorize(principal, method, params)
 
-    def _stateless_session(self, client: StatelessRequest, principal: Principal | None) -> Session:
+    @staticmethod
+    def _stateless_session(call: Call) -> Session:
         """A session that lives for one request, so handlers see the caller as on the session path."""
+        client = call.client
+        assert client is not None  # a stateless call's
         session = Session(
             None,
-            owner=principal_identity(principal),
+            owner=principal_identity(call.principal),
             protocol_version=client.protocol_version,
             client_info=dict(client.client_info or {}),
             client_capabilities=dict(client.client_capabilities),

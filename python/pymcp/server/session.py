@@ -13,7 +13,14 @@ from typing import Any, Final
 
 from pymcp.errors import STORE_UNAVAILABLE, StoreUnavailable
 from pymcp.server.session_events import SessionEvents, SessionListener
-from pymcp.server.session_model import EventStream, Session, SessionState
+from pymcp.server.session_model import (
+    EventStream,
+    Session,
+    SessionState,
+    record_fields,
+    record_unchanged,
+    session_record,
+)
 from pymcp.state.base import Store, Subscription, log_store_failure
 from pymcp.state.memory import MemoryStore
 
@@ -55,7 +62,7 @@ class SessionManager:
     """Sessions by id (random, unguessable), kept in the store so that every worker can serve them.
 
     Each worker holds the sessions it served in memory (with their streams, which never leave it) and
-    loads the others from the store on first use. The store record (`_record`) expires after
+    loads the others from the store on first use. The store record (`session_record`) expires after
     `handshake_seconds` until `notifications/initialized`, then after `idle_seconds` without a request:
     its expiry is pushed back at most every quarter of the idle time (one round trip per session per
     `idle_seconds / 4`, not per request), with a quarter of slack so a session is never dropped before
@@ -159,6 +166,19 @@ class SessionManager:
                 await self._dismiss(session)
             raise _unavailable(error) from error
 
+    def held(self, session_id: str, owner: str | None) -> Session | None:
+        """`get` without waiting, when it needs nothing of the store: the session `session_id` of `owner`
+        held here, not expired and with no expiry to push back (most requests); else None, and `get`
+        decides."""
+        session = self.sessions.get(session_id)
+        if session is None or session.owner != owner:
+            return None
+        now = self.clock()
+        if self._expired(session, now) or self._refresh_due(session, now):
+            return None
+        session.last_seen = now
+        return session
+
     async def get(self, session_id: str, owner: str | None) -> Session | None:
         """The session `session_id` of `owner`, from here or from the store; `None` when it is unknown,
         expired, deleted or someone else's (indistinguishable on purpose)."""
@@ -189,14 +209,20 @@ class SessionManager:
         session.last_seen = now
         return session
 
+    def unsaved(self, session: Session) -> bool:
+        """Whether `save` has something to write (asked without waiting: most messages change nothing)."""
+        if session.id is None or session.closed:
+            return False
+        saved = self._saved.get(session.id)
+        return saved is not None and not record_unchanged(saved, session)
+
     async def save(self, session: Session) -> None:
         """Write what a message changed (handshake, log level, subscriptions); nothing if nothing changed."""
-        if session.id is None or session.closed:
+        if not self.unsaved(session):
             return
-        saved = self._saved.get(session.id)
-        if saved is None or _unchanged(saved, session):
-            return
-        current = _changeable(session)
+        assert session.id is not None  # `unsaved` says so
+        saved = self._saved[session.id]
+        current = record_fields(session)
         changes = {key: value for key, value in current.items() if saved.get(key) != value}
         try:
             await self._save(session, changes, status_changed=saved["status"] != current["status"])
@@ -308,7 +334,7 @@ class SessionManager:
 
     async def _write(self, session: Session) -> None:
         assert session.id is not None  # HTTP sessions always have one
-        record = _record(session)
+        record = session_record(session)
         await self.store.create(
             _NAMESPACE, _space(session.owner, session.id), session.id, record, ttl_ms=self._ttl_ms(session)
         )
@@ -373,12 +399,12 @@ class SessionManager:
         unless this copy has changes of its own not yet saved (its request's `save` writes them)."""
         assert session.id is not None
         saved = self._saved.get(session.id, {})
-        if not force and not _unchanged(saved, session):
+        if not force and not record_unchanged(saved, session):
             return
         session.state = SessionState(record["status"])
         session.log_level = record.get("logLevel")
         session.subscriptions = set(record.get("subscriptions") or ())
-        self._saved[session.id] = _changeable(session)
+        self._saved[session.id] = record_fields(session)
 
     async def _listen(self, subscription: Subscription) -> None:
         try:
@@ -416,34 +442,3 @@ def _space(owner: str | None, session_id: str) -> str:
     """The store owner of a session record: the caller's identity and the session id together, so a
     lookup by another principal finds nothing, and each session sits alone (no index grows with them)."""
     return f"{'p:' + owner if owner is not None else 'anonymous'}\x1e{session_id}"
-
-
-def _changeable(session: Session) -> dict[str, Any]:
-    """The fields of a session record that change after `initialize` (compared after every message)."""
-    return {
-        "status": session.state.value,
-        "logLevel": session.log_level,
-        "subscriptions": sorted(session.subscriptions),
-    }
-
-
-def _unchanged(saved: dict[str, Any], session: Session) -> bool:
-    """Whether the session's `_changeable` fields are still what was saved (after every message: no dict
-    built)."""
-    return (
-        saved.get("status") == session.state.value
-        and saved.get("logLevel") == session.log_level
-        and saved.get("subscriptions") == sorted(session.subscriptions)
-    )
-
-
-def _record(session: Session) -> dict[str, Any]:
-    """What every worker needs to serve a session (streams and pending requests stay where they are)."""
-    return {
-        "id": session.id,
-        "owner": session.owner,
-        "protocolVersion": session.protocol_version,
-        "clientInfo": session.client_info,
-        "clientCapabilities": session.client_capabilities,
-        **_changeable(session),
-    }

@@ -10,7 +10,14 @@ import time
 from collections import deque
 from typing import Any
 
-__all__ = ["EventStream", "Session", "SessionState"]
+__all__ = [
+    "EventStream",
+    "Session",
+    "SessionState",
+    "record_fields",
+    "record_unchanged",
+    "session_record",
+]
 
 
 class SessionState(enum.Enum):
@@ -158,3 +165,35 @@ class Session:
         self.pending.clear()
         for token in list(self.in_flight.values()):
             token.cancel("session closed")
+
+
+def record_fields(session: Session) -> dict[str, Any]:
+    """The fields of a session record that change after `initialize` (compared after every message)."""
+    return {
+        "status": session.state.value,
+        "logLevel": session.log_level,
+        "subscriptions": sorted(session.subscriptions),
+    }
+
+
+def record_unchanged(saved: dict[str, Any], session: Session) -> bool:
+    """Whether the session's `record_fields` are still what was saved (after every message: no dict
+    built)."""
+    subscriptions = session.subscriptions
+    return (
+        saved.get("status") == session.state._value_  # the plain attribute behind the `value` property
+        and saved.get("logLevel") == session.log_level
+        and saved.get("subscriptions") == (sorted(subscriptions) if subscriptions else [])
+    )
+
+
+def session_record(session: Session) -> dict[str, Any]:
+    """What every worker needs to serve a session (streams and pending requests stay where they are)."""
+    return {
+        "id": session.id,
+        "owner": session.owner,
+        "protocolVersion": session.protocol_version,
+        "clientInfo": session.client_info,
+        "clientCapabilities": session.client_capabilities,
+        **record_fields(session),
+    }

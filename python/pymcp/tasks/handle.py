@@ -55,12 +55,12 @@ CancelledError = TaskCancelled
 class CancellationToken:
     """Tells tool code its task was cancelled; safe to poll from worker threads (`is_cancelled`)."""
 
-    def __init__(self) -> None:
-        # A plain flag (one per request, so it should cost nothing): writing and reading a bool is atomic,
-        # so worker threads can poll it; `wait` has an asyncio event of its own.
-        self._cancelled = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._event: asyncio.Event | None = None
+    # Class defaults, set on the instance only when they change: one token per request should cost
+    # nothing. A plain flag: writing and reading a bool is atomic, so worker threads can poll it;
+    # `wait` makes an asyncio event of its own.
+    _cancelled: bool = False
+    _loop: asyncio.AbstractEventLoop | None = None
+    _event: asyncio.Event | None = None
 
     def cancel(self) -> None:
         self._cancelled = True

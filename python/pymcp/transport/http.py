@@ -113,7 +113,7 @@ class StreamableHTTP:
             return None
         owner = principal_identity(principal)
         try:
-            session = await self.sessions.get(session_id, owner)
+            session = self.sessions.held(session_id, owner) or await self.sessions.get(session_id, owner)
         except SessionStoreError as error:
             await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
             return None
@@ -191,7 +191,9 @@ class StreamableHTTP:
         size = 0
         started: float | None = None
         while True:
-            pending = _as_coroutine(receive())
+            pending = receive()
+            if type(pending) is not types.CoroutineType:  # ASGI servers' `receive` returns a coroutine
+                pending = _as_coroutine(pending)
             try:
                 # Most bodies are there already: then the message comes without waiting, and untimed.
                 waiting_on = pending.send(None)
@@ -223,9 +225,9 @@ class StreamableHTTP:
                     send, 413, ErrorCode.INVALID_REQUEST, f"the body is larger than {self.max_body} bytes"
                 )
                 return None
-            chunks.append(chunk)
             if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                return b"".join((*chunks, chunk)) if chunks else chunk
+            chunks.append(chunk)
 
     async def _post(
         self,
@@ -273,7 +275,12 @@ class StreamableHTTP:
             except MCPError as error:
                 await self._reply(send, 400, encode_error(getattr(message, "id", None), error))
                 return
-            stateless_meta = isinstance(message, Request) and carries_stateless_meta(message.params)
+            # Looked at only without a version header (as `route_http` does).
+            stateless_meta = (
+                mcp_headers.protocol_version is None
+                and isinstance(message, Request)
+                and carries_stateless_meta(message.params)
+            )
             era = route_http(
                 self.mode,
                 mcp_headers,
@@ -342,7 +349,8 @@ class StreamableHTTP:
             session, request, principal, stream.emit, stream.close
         )
         # Before answering: the client's next request may reach another worker (log level, subscriptions).
-        await self.sessions.save(session)
+        if self.sessions.unsaved(session):
+            await self.sessions.save(session)
         if stream.stream is not None:
             await stream.finish(body)
         elif body is None:
@@ -426,9 +434,7 @@ class StreamableHTTP:
 
 
 def _as_coroutine(awaitable: Awaitable[_T]) -> Coroutine[Any, Any, _T]:
-    """`awaitable` as a coroutine, which can be stepped by hand (ASGI servers' `receive` returns one)."""
-    if isinstance(awaitable, types.CoroutineType):  # the concrete type: a cheaper check than the ABC
-        return awaitable
+    """An awaitable that is not a coroutine as one, which can be stepped by hand."""
 
     async def awaited() -> _T:
         return await awaitable

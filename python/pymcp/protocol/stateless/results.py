@@ -97,10 +97,8 @@ def decorate_result(
         decorated.setdefault("cacheScope", policy.scope)
     if server_info is not None:
         meta = decorated.get("_meta")
-        decorated["_meta"] = {
-            **(meta if isinstance(meta, Mapping) else {}),
-            SERVER_INFO_KEY: dict(server_info),
-        }
+        info = {SERVER_INFO_KEY: dict(server_info)}
+        decorated["_meta"] = {**meta, **info} if meta is not None and isinstance(meta, Mapping) else info
     return decorated
 
 
