@@ -77,6 +77,18 @@ def _internal_error(request_id: str | int, exc: Exception) -> tuple[bytes, MCPEr
     return encode_error(request_id, error), error
 
 
+def _request_task(session: Session) -> asyncio.Task[Any] | None:
+    """The task running a session's request, asked of the session's loop: without a loop,
+    `asyncio.current_task` finds the running one with a `getpid` system call (CPython 3.11 checks for a
+    fork), one per request."""
+    loop = session.loop
+    task = asyncio.current_task(loop) if loop is not None else None
+    if task is None:  # the session's first request here (or a loop that is no longer running)
+        task = asyncio.current_task()
+        session.loop = task.get_loop() if task is not None else None
+    return task
+
+
 def _replayed(round_trip: Callable[[], RoundTrip]) -> AskInput:
     """Questions answered from the retry's `inputResponses` and sealed state, else `InputRequired`."""
 
@@ -202,7 +214,7 @@ class Dispatcher:
     ) -> Reply:
         """Run one request; `(None, None)` when it was cancelled (cancelled requests get no answer)."""
         method = request.method
-        task = asyncio.current_task()
+        task = _request_task(session)
         token = CancellationToken(task)
         registered = request.id not in session.in_flight
         if registered:

@@ -123,6 +123,8 @@ class Session:
         self.subscriptions: set[str] = set()
         self.in_flight: dict[str | int, Any] = {}
         self.pending: dict[str | int, asyncio.Future[Any]] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The loop serving it, learnt on its first request (see `Dispatcher.handle_request`)."""
         self.history_limit = history_limit
         self.queue_size = queue_size
         self.streams: dict[str, EventStream] = {}
