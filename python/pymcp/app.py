@@ -30,7 +30,7 @@ from pymcp.settings import MiddlewareConfig, ServerSettings
 from pymcp.state import Store, open_store
 from pymcp.transport.health import liveness, readiness
 from pymcp.transport.http import StreamableHTTP
-from pymcp.transport.http_route import MCPApp, MCPRoute
+from pymcp.transport.http_route import MCPApp
 from pymcp.transport.stdio import serve_stdio
 
 __all__ = ["DEFAULT_LOG_FORMAT", "check_bind", "create_app", "run_http_server", "run_stdio_server"]
@@ -235,7 +235,9 @@ def create_app(
     store: str | Store | None = None,
     **kwargs: Any,
 ) -> Starlette:
-    """An ASGI app serving MCP at `/mcp` (Streamable HTTP) and a health document at `/`.
+    """An ASGI app serving MCP at `/mcp` (Streamable HTTP) and a health document at `/`: a Starlette app
+    (`pymcp.transport.http_route.MCPApp`, which serves `/mcp` past Starlette's own layers while nothing
+    added to the app needs them).
 
     Keyword arguments are those of pymcp-kit 0.3.0 (server: `server_name`, `server_version`, `server_title`,
     `server_description`, `server_website_url`, `server_icons`, `protocol_mode`, `protocol_versions`, plus
@@ -323,9 +325,7 @@ def create_app(
     sessions.add_listener(dispatcher)
     endpoint = StreamableHTTP(dispatcher, sessions, settings)
     app.router.routes.insert(0, Route("/mcp", endpoint))
-    app.user_middleware.append(Middleware(MCPRoute, endpoint))  # innermost: /mcp skips the router
-    if not config.custom:
-        app.own_middleware = tuple(app.user_middleware)
+    app.route_mcp(endpoint, own_middleware=not config.custom)  # innermost: /mcp skips the router
     app.state.server_settings = settings
     app.state.middleware_config = config
     app.state.registry_manager = registries
