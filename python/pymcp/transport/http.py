@@ -15,11 +15,9 @@ the client closing the response cancels it. GET and DELETE do not exist there (4
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import types
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pymcp._hosts import LOOPBACK_HOSTS, host_allowed, hostname, is_loopback
@@ -47,9 +45,10 @@ from pymcp.server.session import (
     SessionManager,
     SessionStoreError,
 )
-from pymcp.transport.http_headers import accepts, accepts_json_and_sse, settled_session
+from pymcp.transport.http_body import BODY_GRACE_SECONDS, read_body
+from pymcp.transport.http_headers import accepts, accepts_json_and_sse, is_json, settled_session
 from pymcp.transport.http_reply import Receive, Scope, Send, reply
-from pymcp.transport.http_stateless import resume_from, serve_stateless
+from pymcp.transport.http_stateless import serve_stateless
 from pymcp.transport.sse import (
     SSE_RETRY_MS,
     PostStream,
@@ -65,9 +64,6 @@ __all__ = ["BODY_GRACE_SECONDS", "SSE_RETRY_MS", "StreamableHTTP"]
 
 logger = logging.getLogger("pymcp.transport")
 
-# Seconds a body may take before `body_min_rate` applies (slow starts, small bodies on slow links).
-BODY_GRACE_SECONDS = 5.0
-_T = TypeVar("_T")
 _BATCH_REFUSED = "JSON-RPC batches are only accepted for 2025-03-26 sessions"
 
 
@@ -105,6 +101,19 @@ class StreamableHTTP:
         # Beyond loopback without `allowed_hosts`, Host is the attacker's to choose: never compare with it.
         return False
 
+    def _ready_session(self, headers: dict[bytes, str], principal: Any) -> Session | None:
+        """`_session` without waiting, when it has nothing to ask the store nor to answer (most requests):
+        the caller's session held here, its version header one we serve; else None, and `_session` decides.
+        """
+        session_id = headers.get(b"mcp-session-id")
+        if session_id is None or not self._known_version(headers):
+            return None
+        return self.sessions.held(session_id, principal_identity(principal))
+
+    def _known_version(self, headers: dict[bytes, str]) -> bool:
+        version = headers.get(b"mcp-protocol-version")
+        return version is None or version in self.versions
+
     async def _session(self, send: Send, headers: dict[bytes, str], principal: Any) -> Session | None:
         """The request's session, or None after answering 400 (no header) / 404 (unknown or not yours)."""
         session_id = headers.get(b"mcp-session-id")
@@ -113,7 +122,7 @@ class StreamableHTTP:
             return None
         owner = principal_identity(principal)
         try:
-            session = self.sessions.held(session_id, owner) or await self.sessions.get(session_id, owner)
+            session = await self.sessions.get(session_id, owner)
         except SessionStoreError as error:
             await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
             return None
@@ -121,8 +130,8 @@ class StreamableHTTP:
         if session is None or session.owner != owner:
             await self._error(send, 404, ErrorCode.SESSION_NOT_FOUND, "Session not found")
             return None
-        version = headers.get(b"mcp-protocol-version")
-        if version is not None and version not in self.versions:
+        if not self._known_version(headers):
+            version = headers[b"mcp-protocol-version"]
             await self._error(
                 send,
                 400,
@@ -180,55 +189,6 @@ class StreamableHTTP:
             and version in self.settings.stateless_versions
         )
 
-    async def _read_body(self, receive: Receive, send: Send, headers: dict[bytes, str]) -> bytes | None:
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await self._error(
-                send, 413, ErrorCode.INVALID_REQUEST, f"the body is larger than {self.max_body} bytes"
-            )
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        started: float | None = None
-        while True:
-            pending = receive()
-            if type(pending) is not types.CoroutineType:  # ASGI servers' `receive` returns a coroutine
-                pending = _as_coroutine(pending)
-            try:
-                # Most bodies are there already: then the message comes without waiting, and untimed.
-                waiting_on = pending.send(None)
-            except StopIteration as arrived:
-                message = arrived.value
-            else:
-                # A trickling body holds a connection and a task: it must keep up `body_min_rate` after a
-                # short grace, and end within `body_timeout` whatever its pace.
-                loop = asyncio.get_running_loop()
-                started = loop.time() if started is None else started
-                deadline = min(
-                    started + self.settings.body_timeout,
-                    started + BODY_GRACE_SECONDS + size / self.settings.body_min_rate,
-                )
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        message = await resume_from(pending, waiting_on)
-                except TimeoutError:
-                    logger.info("a request body arrived too slowly (%d bytes so far)", size)
-                    too_slow = MCPError(ErrorCode.INVALID_REQUEST, "the body arrived too slowly")
-                    await self._reply(send, 408, encode_error(None, too_slow), [(b"connection", b"close")])
-                    return None
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                await self._error(
-                    send, 413, ErrorCode.INVALID_REQUEST, f"the body is larger than {self.max_body} bytes"
-                )
-                return None
-            if not message.get("more_body", False):
-                return b"".join((*chunks, chunk)) if chunks else chunk
-            chunks.append(chunk)
-
     async def _post(
         self,
         scope: Scope,
@@ -245,20 +205,19 @@ class StreamableHTTP:
                 "Accept header must include application/json and text/event-stream",
             )
             return
-        content_type = headers.get(b"content-type", "")
-        if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        if not is_json(headers.get(b"content-type", "")):
             await self._error(
                 send, 415, ErrorCode.INVALID_REQUEST, "`Content-Type` must be `application/json`"
             )
             return
-        body = await self._read_body(receive, send, headers)
+        body = await read_body(receive, send, headers, self.settings)
         if body is None:
             return
         principal = scope.get("pymcp.principal")
         # Cheap checks before parsing: whose session this is, and whether a batch can be served at all.
         session: Session | None = None
         if self._session_era(headers):
-            session = await self._session(send, headers, principal)
+            session = self._ready_session(headers, principal) or await self._session(send, headers, principal)
             if session is None:
                 return
         if body.lstrip()[:1] == b"[" and (session is None or not supports_batches(session.protocol_version)):
@@ -431,12 +390,3 @@ class StreamableHTTP:
                 await self._error(send, 503, ErrorCode.INTERNAL_ERROR, str(error))
                 return
         await self._reply(send, 204)
-
-
-def _as_coroutine(awaitable: Awaitable[_T]) -> Coroutine[Any, Any, _T]:
-    """An awaitable that is not a coroutine as one, which can be stepped by hand."""
-
-    async def awaited() -> _T:
-        return await awaitable
-
-    return awaited()

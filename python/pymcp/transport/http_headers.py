@@ -7,7 +7,7 @@ import functools
 
 from pymcp.protocol.stateless.envelope import HANDSHAKE_VERSIONS
 
-__all__ = ["accepts", "accepts_json_and_sse", "settled_session"]
+__all__ = ["accepts", "accepts_json_and_sse", "is_json", "settled_session"]
 
 
 def accepts(accept: str | None, media: str) -> bool:
@@ -46,3 +46,9 @@ def settled_session(raw_mcp_headers: list[tuple[str, str]]) -> bool:
 @functools.lru_cache(maxsize=64)  # clients send one of a few `Accept` values, over and over
 def accepts_json_and_sse(accept: str | None) -> bool:
     return accepts(accept, "application/json") and accepts(accept, "text/event-stream")
+
+
+@functools.lru_cache(maxsize=64)  # the same few `Content-Type` values too
+def is_json(content_type: str) -> bool:
+    """Whether a `Content-Type` is `application/json` (parameters such as `charset` allowed)."""
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
