@@ -51,3 +51,27 @@ def test_values_within_the_limits_pass() -> None:
     check_depth({"a": list(range(10))}, 64, 10)
     check_depth(None, 0, 0)
     assert _core.nesting_violation(nested(1024), 1024, 1) == 0
+
+
+class Members(dict[str, Any]):
+    pass
+
+
+class Items(list[Any]):
+    pass
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        Members(a=nested(10)),
+        Items([nested(10)]),
+        {"a": Members(b=nested(10)), "c": Items(range(20))},
+        [Items([[[]]]), {"a": Members()}, nested(3)],
+        {1: nested(3), None: [list(range(5))]},
+    ],
+)
+def test_only_exact_lists_and_dicts_are_containers(params: Any) -> None:
+    # Subclasses never come out of orjson: they are left alone, as the reference leaves them.
+    for limits in [(2, 3), (3, 4), (8, 100)]:
+        assert _core.nesting_violation(params, *limits) == reference(params, *limits)

@@ -8,8 +8,21 @@
 
 /// One node of a decoded JSON value, as far as nesting is concerned.
 pub trait Nested: Sized {
-    /// `None` for a scalar; for an array, `(true, its items)`; for an object, `(false, its values)`.
-    fn children(&self) -> Option<(bool, Vec<Self>)>;
+    /// Whether this is an array (and how long), an object, or a scalar.
+    fn shape(&self) -> Shape;
+
+    /// Appends the items or member values of this container that are containers themselves, in
+    /// order: scalars never matter to the walk, so they are never collected.
+    fn push_nested(&self, nested: &mut Vec<Self>);
+}
+
+/// What a node is, as far as nesting is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Scalar,
+    /// An array of this many items.
+    Array(usize),
+    Object,
 }
 
 /// What is wrong with a value's shape.
@@ -27,34 +40,60 @@ pub fn check_nesting<V: Nested>(
     max_depth: usize,
     max_array: usize,
 ) -> Result<(), Violation> {
-    let mut level = match value.children() {
-        Some(children) => vec![children],
-        None => return Ok(()),
-    };
-    let mut depth = 1;
+    if value.shape() == Shape::Scalar {
+        return Ok(());
+    }
+    if max_depth == 0 {
+        return Err(Violation::TooDeep);
+    }
+    // The value itself is visited without a buffer: `params` without nested containers (most of
+    // them) allocate nothing.
+    let mut level = Vec::new();
+    visit(&value, max_array, &mut level)?;
+    // Two buffers swapped level after level, so a walk allocates only while a level outgrows them.
+    let mut nested = Vec::new();
+    let mut depth = 2;
     while !level.is_empty() {
         if depth > max_depth {
             return Err(Violation::TooDeep);
         }
-        let mut nested = Vec::new();
-        for (is_array, children) in level {
-            if is_array && children.len() > max_array {
-                return Err(Violation::ArrayTooLong(children.len()));
-            }
-            nested.extend(children.iter().filter_map(Nested::children));
+        for container in level.drain(..) {
+            visit(&container, max_array, &mut nested)?;
         }
-        level = nested;
+        std::mem::swap(&mut level, &mut nested);
         depth += 1;
     }
     Ok(())
 }
 
+/// Checks a container's own length (before reading its items), then queues its nested containers.
+fn visit<V: Nested>(container: &V, max_array: usize, nested: &mut Vec<V>) -> Result<(), Violation> {
+    if let Shape::Array(length) = container.shape() {
+        if length > max_array {
+            return Err(Violation::ArrayTooLong(length));
+        }
+    }
+    container.push_nested(nested);
+    Ok(())
+}
+
 impl Nested for &serde_json::Value {
-    fn children(&self) -> Option<(bool, Vec<Self>)> {
+    fn shape(&self) -> Shape {
         match self {
-            serde_json::Value::Array(items) => Some((true, items.iter().collect())),
-            serde_json::Value::Object(members) => Some((false, members.values().collect())),
-            _ => None,
+            serde_json::Value::Array(items) => Shape::Array(items.len()),
+            serde_json::Value::Object(_) => Shape::Object,
+            _ => Shape::Scalar,
+        }
+    }
+
+    fn push_nested(&self, nested: &mut Vec<Self>) {
+        let is_container = |child: &&serde_json::Value| child.is_array() || child.is_object();
+        match self {
+            serde_json::Value::Array(items) => nested.extend(items.iter().filter(is_container)),
+            serde_json::Value::Object(members) => {
+                nested.extend(members.values().filter(is_container));
+            }
+            _ => {}
         }
     }
 }
@@ -94,6 +133,17 @@ mod tests {
             check(&json!([1, 2, 3, [[[]]]]), 2, 2),
             Err(Violation::ArrayTooLong(4))
         );
+    }
+
+    #[test]
+    fn only_containers_are_queued_in_order() {
+        let value = json!({"a": 1, "b": [2, [3]], "c": "x", "d": {}});
+        let mut nested = Vec::new();
+        (&value).push_nested(&mut nested);
+        assert_eq!(nested, [&json!([2, [3]]), &json!({})]);
+        assert_eq!((&value).shape(), Shape::Object);
+        assert_eq!((&json!([1, 2])).shape(), Shape::Array(2));
+        assert_eq!((&json!("x")).shape(), Shape::Scalar);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! rules read only a few top-level members, so a separate validation pass costs the same at any size.
 
 use pymcp_core::jsonrpc::{self as rules, Body, JsonValue, Kind, Member, Message, Outcome};
-use pymcp_core::nesting::{check_nesting, Nested, Violation};
+use pymcp_core::nesting::{check_nesting, Nested, Shape, Violation};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyType};
@@ -18,15 +18,70 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-impl Nested for Value<'_> {
-    fn children(&self) -> Option<(bool, Vec<Self>)> {
-        // Exact types, as orjson decodes them (a subclass is not JSON and holds no containers here).
-        if let Ok(list) = self.0.cast_exact::<PyList>() {
-            Some((true, list.iter().map(Value).collect()))
-        } else if let Ok(dict) = self.0.cast_exact::<PyDict>() {
-            Some((false, dict.values().iter().map(Value).collect()))
+/// A node of decoded `params`, borrowed from its container without refcounting: the walk runs no
+/// Python code (and allocates no Python object), so nothing can change or free a node under it.
+#[derive(Clone, Copy)]
+struct Node<'a, 'py>(Borrowed<'a, 'py, PyAny>);
+
+// Exact types only, as orjson decodes them (a subclass is not JSON and holds no containers here),
+// checked by comparing type pointers: a failed `cast_exact` would also refcount the type for its
+// error, two calls into libpython under abi3.
+impl<'a, 'py> Node<'a, 'py> {
+    fn as_list(&self) -> Option<Borrowed<'a, 'py, PyList>> {
+        // SAFETY: exactly a list.
+        self.0
+            .is_exact_instance_of::<PyList>()
+            .then(|| unsafe { self.0.cast_unchecked() })
+    }
+
+    fn is_dict(&self) -> bool {
+        self.0.is_exact_instance_of::<PyDict>()
+    }
+
+    fn is_container(&self) -> bool {
+        self.0.is_exact_instance_of::<PyList>() || self.is_dict()
+    }
+
+    /// SAFETY: `item` is a live object held by a container that outlives 'a.
+    unsafe fn borrowed(py: Python<'py>, item: *mut ffi::PyObject) -> Self {
+        Node(unsafe { Borrowed::from_ptr(py, item) })
+    }
+}
+
+impl Nested for Node<'_, '_> {
+    fn shape(&self) -> Shape {
+        if let Some(list) = self.as_list() {
+            Shape::Array(list.len())
+        } else if self.is_dict() {
+            Shape::Object
         } else {
-            None
+            Shape::Scalar
+        }
+    }
+
+    fn push_nested(&self, nested: &mut Vec<Self>) {
+        let (py, container) = (self.0.py(), self.0.as_ptr());
+        if let Some(list) = self.as_list() {
+            for index in 0..list.len() {
+                // SAFETY: a list and an index within it (the list cannot change during the walk),
+                // so the borrowed item is never null; the GIL is held.
+                let item =
+                    unsafe { Node::borrowed(py, ffi::PyList_GetItem(container, index as _)) };
+                if item.is_container() {
+                    nested.push(item);
+                }
+            }
+        } else if self.is_dict() {
+            // `PyDict_Next` reads the members in place (`dict.values()` would build a list).
+            let (mut position, mut key, mut value) =
+                (0, std::ptr::null_mut(), std::ptr::null_mut());
+            // SAFETY: a dict, unchanged during the walk; its values are borrowed; the GIL is held.
+            while unsafe { ffi::PyDict_Next(container, &mut position, &mut key, &mut value) } != 0 {
+                let value = unsafe { Node::borrowed(py, value) };
+                if value.is_container() {
+                    nested.push(value);
+                }
+            }
         }
     }
 }
@@ -35,7 +90,7 @@ impl Nested for Value<'_> {
 /// than `max_depth`, else the length of the shallowest array longer than `max_array`.
 #[pyfunction]
 fn nesting_violation(params: Bound<'_, PyAny>, max_depth: usize, max_array: usize) -> i64 {
-    match check_nesting(Value(params), max_depth, max_array) {
+    match check_nesting(Node(params.as_borrowed()), max_depth, max_array) {
         Ok(()) => 0,
         Err(Violation::TooDeep) => -1,
         Err(Violation::ArrayTooLong(length)) => i64::try_from(length).unwrap_or(i64::MAX),
