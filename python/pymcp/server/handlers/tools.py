@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from pymcp.errors import ErrorCode, MCPError
@@ -52,15 +53,16 @@ class ToolHandlers:
             raise MCPError(ErrorCode.INVALID_PARAMS, f"unknown tool `{name}`")
         return tool, arguments
 
-    async def call_tool(self, call: Call) -> dict[str, Any]:
+    def call_tool(self, call: Call) -> Awaitable[dict[str, Any]]:
+        # Not a coroutine of its own: it only picks the one that runs the call (the hot path).
         tool, arguments = self._tool_call(call)
         tasks = self.tasks
         if tasks is not None and tasks.serves(call.session):
             if "task" in call.params:
-                return await tasks.call_tool(call, tool, arguments)
+                return tasks.call_tool(call, tool, arguments)
             if tool.task_support == "required":
                 raise MCPError(ErrorCode.METHOD_NOT_FOUND, f"tool `{tool.name}` must be called as a task")
-        return await self.run_tool(tool, arguments, call)
+        return self.run_tool(tool, arguments, call)
 
     async def call_tool_stateless(self, call: Call) -> dict[str, Any]:
         """`tools/call` at 2026-07-28: `Mcp-Param-*` headers checked; the server decides what is a task."""
