@@ -281,7 +281,7 @@ def validate_request(
         )
     request = _read_meta(params)
     if headers is not None:
-        body = params if _is_mapping(params) else {}
+        body = params if type(params) is dict or _is_mapping(params) else {}
         _check_headers(method, body, request.protocol_version, headers)
     if request.protocol_version not in supported_versions:
         raise unsupported_version(request.protocol_version, supported_versions)

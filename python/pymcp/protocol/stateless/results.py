@@ -97,7 +97,7 @@ def decorate_result(
         decorated.setdefault("cacheScope", policy.scope)
     if server_info is not None:
         meta = decorated.get("_meta")
-        info = {SERVER_INFO_KEY: dict(server_info)}
+        info = {SERVER_INFO_KEY: server_info}  # shared, not copied: the result is encoded and dropped
         decorated["_meta"] = {**meta, **info} if meta is not None and isinstance(meta, Mapping) else info
     return decorated
 
