@@ -124,7 +124,7 @@ class Session:
         self.in_flight: dict[str | int, Any] = {}
         self.pending: dict[str | int, asyncio.Future[Any]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
-        """The loop serving it, learnt on its first request (see `Dispatcher.handle_request`)."""
+        """The loop serving it, learnt on its first request (see `pymcp.server.dispatch._request_task`)."""
         self.history_limit = history_limit
         self.queue_size = queue_size
         self.streams: dict[str, EventStream] = {}

@@ -74,7 +74,6 @@ class StreamableHTTP:
         self.dispatcher = dispatcher
         self.sessions = sessions
         self.settings = settings
-        self.max_body = settings.max_request_bytes
         self.allowed_origins = frozenset(settings.allowed_origins or ())
         self.allowed_hosts = frozenset(settings.allowed_hosts) if settings.allowed_hosts is not None else None
         self.versions = frozenset(settings.protocol_versions or ()) | frozenset(settings.served_versions)
